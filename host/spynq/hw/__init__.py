@@ -1,0 +1,1 @@
+"""Hardware-facing definitions shared by every tier: kernel interfaces, register maps, drivers."""

@@ -1,0 +1,1 @@
+"""Co-simulation support: Vitis-shaped shells, cocotb benches and a PYNQ device that routes into Verilator."""
