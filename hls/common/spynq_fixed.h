@@ -1,0 +1,43 @@
+// Fixed-point primitives shared by the spynq kernels. The numpy twin of every function
+// is in host/spynq/fixed.py; both must stay bit-identical (tests compare them).
+#ifndef SPYNQ_FIXED_H
+#define SPYNQ_FIXED_H
+#include <stdint.h>
+#include "spynq_exp_tables.h"
+
+// exp(-z): z in UQ8.24, result in UQ1.31. 2^-(z log2 e) = 2^-n * 2^-f, 2^-f from two
+// 256-entry tables (the fraction's top 16 bits; the lowest 8 are dropped).
+static inline uint32_t spynq_exp_neg(uint32_t z) {
+#pragma HLS INLINE
+    uint64_t u = ((uint64_t)z * SPYNQ_LOG2E_Q31) >> 31;  // < 2^64: both factors < 2^32
+    uint32_t n = (uint32_t)(u >> 24);
+    uint32_t f = (uint32_t)(u & 0xFFFFFF);
+    uint64_t m = ((uint64_t)SPYNQ_EXP_HI[f >> 16] * SPYNQ_EXP_LO[(f >> 8) & 0xFF]) >> 31;  // <= 2^31
+    return n >= 32 ? 0u : (uint32_t)(m >> n);
+}
+
+// Index of the highest set bit (-1 for 0): a priority encoder in hardware.
+static inline int spynq_msb64(uint64_t x) {
+#pragma HLS INLINE
+    int r = -1;
+    for (int b = 0; b < 64; b++) {
+#pragma HLS UNROLL
+        if ((x >> b) & 1) r = b;
+    }
+    return r;
+}
+
+// Shift x by the amount that puts the highest bit of xmax at bit `top` (0 if xmax == 0).
+static inline uint64_t spynq_renorm(uint64_t x, int xmax_msb, int top) {
+#pragma HLS INLINE
+    if (xmax_msb < 0) return 0;
+    int s = xmax_msb - top;
+    return s >= 0 ? (x >> s) : (x << (-s));
+}
+
+static inline uint32_t spynq_sat_add_u32(uint32_t a, uint32_t b) {
+#pragma HLS INLINE
+    uint64_t s = (uint64_t)a + b;
+    return s > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)s;
+}
+#endif

@@ -1,0 +1,55 @@
+// STM kernel: sizes, number formats and buffer layout.
+// The one definition: the numpy golden model (spynq.stm.golden) reads these constants
+// by parsing this file (spynq.hw.cconfig), so edit them here only.
+#ifndef STM_CONFIG_H
+#define STM_CONFIG_H
+
+// ---- sizes (static maxima; the host rejects larger networks before calling)
+constexpr int STM_LANES = 16;          // parallel likelihood lanes, each II=1
+constexpr int STM_MAX_SAMPLES = 4096;  // samples per hidden node
+constexpr int STM_MAX_NODES = 16;      // hidden + observed nodes
+constexpr int STM_MAX_STATES = 16;     // states of a discrete parent (parameter rows)
+constexpr int STM_MAX_BATCH = 4096;    // evidence sets per call
+constexpr int STM_SAMPLE_ALIGN = STM_LANES;  // sample blocks start on a lane group: one read per cycle
+constexpr int STM_MAX_PARAM_WORDS = STM_MAX_STATES * STM_MAX_STATES;
+constexpr int STM_MAX_NET_WORDS = 8 + STM_MAX_NODES * (8 + STM_MAX_PARAM_WORDS + STM_MAX_SAMPLES + STM_SAMPLE_ALIGN);
+
+// ---- number formats (all 32-bit words on the bus)
+// value:   continuous samples, evidence and Gaussian a/b parameters, Q16.16 signed
+// rscale:  1/(sqrt(2)*std) of a Gaussian, UQ16.16
+// energy:  -log likelihood up to a constant, UQ8.24, saturating at 2^32-1 (~256)
+// prob:    likelihoods, messages and weights, UQ1.31 (1.0 = 2^31)
+constexpr int STM_VALUE_FRAC = 16;
+constexpr int STM_RSCALE_FRAC = 16;
+constexpr int STM_ENERGY_FRAC = 24;
+constexpr int STM_PROB_FRAC = 31;
+constexpr int STM_EXP_TABLE_BITS = 8;  // exp2 split into two tables of 2^8 entries
+
+// ---- net buffer layout (32-bit words)
+constexpr int STM_MAGIC = 0x314D5453;  // "STM1" little-endian
+constexpr int STM_HDR_WORDS = 8;       // magic, n_nodes, n_evidence, 5 reserved
+constexpr int STM_NODE_WORDS = 8;      // per node, see NodeField
+// node fields
+constexpr int STM_NF_PARENT = 0;       // parent node index, 0xFFFFFFFF for the root
+constexpr int STM_NF_SAMPLES = 1;      // population size (0 for observed nodes)
+constexpr int STM_NF_KIND = 2;         // STM_KIND_* of the edge to the parent
+constexpr int STM_NF_PSTATES = 3;      // parameter rows: parent states (1 if parent continuous)
+constexpr int STM_NF_CSTATES = 4;      // child states (TABLE kind), else 0
+constexpr int STM_NF_PARAMS = 5;       // word offset of the parameters in net
+constexpr int STM_NF_SAMPLE_OFS = 6;   // word offset of the samples in net
+constexpr int STM_NF_EVIDENCE = 7;     // evidence column, 0xFFFFFFFF if hidden
+constexpr int STM_KIND_ROOT = 0;
+constexpr int STM_KIND_GAUSS = 1;      // params per parent state: a, b, rscale, offset
+constexpr int STM_KIND_TABLE = 2;      // params: energy[pstate][cstate]
+constexpr int STM_GAUSS_WORDS = 4;
+
+// ---- evidence buffer: one row of n_evidence words per evidence set, padded to whole beats
+// ---- out buffer: one row per evidence set, rows padded to whole 16-byte beats;
+//      if the net fails validation only the first beat is written (status STM_ST_BAD_NET)
+constexpr int STM_OUT_HDR_WORDS = 4;   // status, underflow count, zero-sum node+1, reserved
+constexpr int STM_ST_UNDERFLOW = 1;    // a likelihood term underflowed to 0 (defined: it is 0)
+constexpr int STM_ST_ZERO_SUM = 2;     // a normalisation sum was 0: weights of this row are all 0
+constexpr int STM_ST_SATURATED = 4;    // an energy or difference saturated
+constexpr int STM_ST_BAD_NET = 8;      // the net buffer failed validation: nothing computed
+
+#endif

@@ -1,0 +1,74 @@
+// STM importance-sampling kernel: declarations and the net-buffer parser shared by the
+// top function, the C-simulation bridge and the co-simulation adapter.
+#ifndef STM_KERNEL_H
+#define STM_KERNEL_H
+#include <stdint.h>
+#include <ap_int.h>
+#include "stm_config.h"
+
+typedef ap_uint<128> stm_beat_t;  // one m_axi beat: four 32-bit words, word 0 in bits 31:0
+
+void stm_top(const stm_beat_t* net, const stm_beat_t* evidence, stm_beat_t* out,
+             uint32_t net_words, uint32_t batch);
+
+constexpr uint32_t STM_NONE = 0xFFFFFFFFu;
+
+struct StmNet {
+    uint32_t n_nodes, n_ev;
+    uint32_t parent[STM_MAX_NODES], ns[STM_MAX_NODES], kind[STM_MAX_NODES], ps[STM_MAX_NODES];
+    uint32_t cs[STM_MAX_NODES], po[STM_MAX_NODES], so[STM_MAX_NODES], ev[STM_MAX_NODES];
+};
+
+static inline uint32_t stm_pad_words(uint32_t n) { return (n + 3) / 4 * 4; }
+static inline uint32_t stm_out_row_words(uint32_t n_root) { return stm_pad_words(STM_OUT_HDR_WORDS + n_root); }
+
+// Parse and validate the header and node table. `word(i)` returns net word i.
+// Returns false where the kernel flags STM_ST_BAD_NET (same rules as spynq.stm.golden.parse_net).
+template <class Word>
+bool stm_parse(Word word, uint32_t net_words, uint32_t batch, StmNet& n) {
+    if (net_words < (uint32_t)STM_HDR_WORDS || net_words > (uint32_t)STM_MAX_NET_WORDS) return false;
+    if (word(0) != (uint32_t)STM_MAGIC || batch > (uint32_t)STM_MAX_BATCH) return false;
+    n.n_nodes = word(1);
+    n.n_ev = word(2);
+    if (n.n_nodes < 1 || n.n_nodes > (uint32_t)STM_MAX_NODES || n.n_ev >= n.n_nodes) return false;
+    if ((uint64_t)STM_HDR_WORDS + (uint64_t)n.n_nodes * STM_NODE_WORDS > net_words) return false;
+    for (uint32_t i = 0; i < n.n_nodes; i++) {
+        uint32_t b = STM_HDR_WORDS + i * STM_NODE_WORDS;
+        n.parent[i] = word(b + STM_NF_PARENT);
+        n.ns[i] = word(b + STM_NF_SAMPLES);
+        n.kind[i] = word(b + STM_NF_KIND);
+        n.ps[i] = word(b + STM_NF_PSTATES);
+        n.cs[i] = word(b + STM_NF_CSTATES);
+        n.po[i] = word(b + STM_NF_PARAMS);
+        n.so[i] = word(b + STM_NF_SAMPLE_OFS);
+        n.ev[i] = word(b + STM_NF_EVIDENCE);
+        if (n.ns[i]) {
+            if (n.ns[i] > (uint32_t)STM_MAX_SAMPLES || (uint64_t)n.so[i] + n.ns[i] > net_words ||
+                n.so[i] % STM_SAMPLE_ALIGN)
+                return false;
+        }
+        if (n.kind[i] != (uint32_t)STM_KIND_ROOT) {
+            bool gauss = n.kind[i] == (uint32_t)STM_KIND_GAUSS;
+            if (!gauss && n.kind[i] != (uint32_t)STM_KIND_TABLE) return false;
+            if (n.ps[i] < 1 || n.ps[i] > (uint32_t)STM_MAX_STATES) return false;
+            if (!gauss && (n.cs[i] < 1 || n.cs[i] > (uint32_t)STM_MAX_STATES)) return false;
+            uint64_t n_par = (uint64_t)n.ps[i] * (gauss ? STM_GAUSS_WORDS : n.cs[i]);
+            if (n_par > (uint64_t)STM_MAX_PARAM_WORDS || n.po[i] + n_par > net_words) return false;
+            if (!(n.parent[i] > i && n.parent[i] < n.n_nodes)) return false;
+        } else if (i != n.n_nodes - 1 || !n.ns[i]) {
+            return false;  // the root is last and hidden
+        }
+        bool observed = n.ev[i] != STM_NONE;
+        if (observed == (n.ns[i] != 0) || (observed && n.ev[i] >= n.n_ev)) return false;
+    }
+    return true;
+}
+
+// Words the kernel writes to `out`: whole rows, or one beat when it rejects the net.
+template <class Word>
+uint32_t stm_out_words(Word word, uint32_t net_words, uint32_t batch) {
+    StmNet n;
+    if (!stm_parse(word, net_words, batch, n)) return 4;
+    return batch * stm_out_row_words(n.ns[n.n_nodes - 1]);
+}
+#endif

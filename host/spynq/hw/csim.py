@@ -1,0 +1,67 @@
+"""C simulation: build a kernel's HLS C++ with g++ into a shared library and load it.
+
+As hls4ml does for its models: the same source Vitis synthesizes, compiled natively
+against the ap_int/ap_fixed headers (Vitis' own when XILINX_HLS is set, else the open
+copy fetched by scripts/bootstrap.sh). Builds are cached by a hash of the sources and
+flags in build/csim/, so a test session compiles each kernel once.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from .cconfig import HLS_DIR, REPO
+
+BUILD_DIR = REPO / "build" / "csim"
+
+
+def ap_types_dir() -> Path:
+    xilinx = os.environ.get("XILINX_HLS")
+    if xilinx and (Path(xilinx) / "include" / "ap_fixed.h").exists():
+        return Path(xilinx) / "include"
+    local = REPO / ".deps" / "ap_types"
+    if not (local / "ap_fixed.h").exists():
+        raise FileNotFoundError(f"ap_types headers not found in {local}: run scripts/bootstrap.sh (or make test)")
+    return local
+
+
+def _sources(kernel: str) -> list[Path]:
+    kdir = HLS_DIR / kernel
+    return [kdir / f"{kernel}_top.cpp", kdir / f"{kernel}_csim_bridge.cpp"]
+
+
+def _headers(kernel: str) -> list[Path]:
+    return sorted((HLS_DIR / kernel).glob("*.h")) + sorted((HLS_DIR / "common").glob("*.h"))
+
+
+@lru_cache(maxsize=None)
+def build(kernel: str, opt: str = "-O2", extra: tuple = ()) -> Path:
+    """Compile hls/<kernel>/<kernel>_top.cpp + its csim bridge; return the .so path."""
+    cxx = shutil.which(os.environ.get("CXX", "g++"))
+    if cxx is None:
+        raise FileNotFoundError("g++ not found: C simulation needs a C++ compiler")
+    inc = [ap_types_dir(), HLS_DIR / "common", HLS_DIR / kernel]
+    flags = ["-std=c++14", opt, "-shared", "-fPIC", "-w", *extra] + [f"-I{p}" for p in inc]
+    h = hashlib.sha256(" ".join(flags).encode())
+    for f in _sources(kernel) + _headers(kernel):
+        h.update(f.read_bytes())
+    out = BUILD_DIR / f"lib{kernel}-{h.hexdigest()[:16]}.so"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        cmd = [cxx, *flags, *map(str, _sources(kernel)), "-o", str(tmp)]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode:
+            raise RuntimeError(f"g++ failed for hls/{kernel}:\n{' '.join(cmd)}\n{res.stderr[-4000:]}")
+        tmp.replace(out)  # atomic: parallel test workers never load a half-written file
+    return out
+
+
+@lru_cache(maxsize=None)
+def load(kernel: str, opt: str = "-O2") -> ctypes.CDLL:
+    return ctypes.CDLL(str(build(kernel, opt)))

@@ -1,0 +1,185 @@
+"""Generic PYNQ driver for a spynq HLS kernel (ap_ctrl_hs, s_axi_control, m_axi buffers).
+
+The same class runs on the board (pynq Overlay with a .hwh) and in co-simulation
+(``spynq_sim.device.SimDevice``): it only uses ``self.mmio`` and ``PynqBuffer``
+sync calls. A kernel driver is a subclass that sets ``interface`` and ``bindto``::
+
+    class StmDriver(KernelDriver):
+        interface = STM_INTERFACE
+        bindto = [STM_INTERFACE.vlnv]
+
+``pynq`` is imported lazily by ``KernelDriver`` itself, so modules that only need
+``description_dict`` do not require it.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from .interface import (AP_CTRL, AP_DONE, AP_IDLE, AP_START, AUTO_RESTART, GIE, IER, ISR,
+                        KernelInterface)
+
+try:  # pynq is optional for the pure-Python tiers
+    from pynq import DefaultIP as _DefaultIP
+except ImportError:  # pragma: no cover - exercised only without pynq
+    _DefaultIP = object
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def description_dict(iface: KernelInterface, phys_addr: int, device: Any = None,
+                     fullpath: str | None = None) -> dict:
+    """An ip_dict entry as pynq builds it from a .hwh, from the KernelInterface alone."""
+    desc = {
+        "phys_addr": int(phys_addr),
+        "addr_range": iface.control_bytes,
+        "fullpath": fullpath or iface.top,
+        "type": iface.vlnv,
+        "bdtype": None,
+        "state": None,
+        "interrupts": {},
+        "gpio": {},
+        "parameters": {"C_S_AXI_CONTROL_ADDR_WIDTH": str((iface.control_bytes - 1).bit_length()),
+                       "C_M_AXI_GMEM_DATA_WIDTH": "128", "C_M_AXI_GMEM_ADDR_WIDTH": "64"},
+        "registers": iface.register_map(),
+        "mem_id": "s_axi_control",
+    }
+    if device is not None:
+        desc["device"] = device
+    return desc
+
+
+def driver_class_for(vlnv: str):
+    """The DefaultIP subclass pynq would bind to this VLNV (DefaultIP if none)."""
+    from pynq import DefaultIP
+    from pynq.overlay import _ip_drivers
+
+    return _ip_drivers.get(vlnv) or _ip_drivers.get(vlnv.rpartition(":")[0]) or DefaultIP
+
+
+def open_kernel(device, iface: KernelInterface, fullpath: str | None = None):
+    """Driver instance for the IP implementing ``iface`` in ``device.ip_dict``.
+
+    Works with a board device after an Overlay download (ip_dict parsed from the .hwh)
+    and with the co-simulation device (ip_dict built from the interface).
+    """
+    ip_dict = getattr(device, "ip_dict", None) or {}
+    for name, desc in ip_dict.items():
+        if (fullpath is None or name == fullpath) and str(desc.get("type", "")).rpartition(":")[0] == iface.vlnv.rpartition(":")[0]:
+            desc = dict(desc)
+            desc.setdefault("device", device)
+            desc.setdefault("fullpath", name)
+            return driver_class_for(desc["type"])(desc)
+    raise LookupError(f"no IP with VLNV {iface.vlnv} in the device's ip_dict (has {sorted(ip_dict)}); "
+                      "is the right overlay loaded?")
+
+
+class KernelDriver(_DefaultIP):
+    """Base driver: argument registers from ``interface``, start/wait with a real timeout."""
+
+    interface: KernelInterface  # set by subclasses
+
+    def __init__(self, description):
+        super().__init__(description)
+        if getattr(type(self), "interface", None) is None:
+            raise TypeError(f"{type(self).__name__} must set the class attribute 'interface'")
+
+    # ---- registers
+    def write_args(self, **values) -> None:
+        """Write argument registers. Pointers take a PynqBuffer or an int address
+        (both 32-bit halves are written); scalars take an int in [0, 2**32)."""
+        iface = self.interface
+        known = {a.name: a for a in iface.args}
+        for name, value in values.items():
+            if name not in known:
+                raise TypeError(f"{iface.top} has no argument {name!r}; it has {list(known)}")
+            arg, off = known[name], iface.offset(name)
+            if arg.kind == "ptr":
+                addr = _address_of(value, name)
+                self.mmio.write(off, addr & 0xFFFFFFFF)
+                self.mmio.write(off + 4, (addr >> 32) & 0xFFFFFFFF)
+            else:
+                v = int(value)
+                if not 0 <= v < 2**32:
+                    raise ValueError(f"{iface.top}.{name}={v} does not fit the 32-bit register")
+                self.mmio.write(off, v)
+
+    def read_ctrl(self) -> int:
+        return self.mmio.read(AP_CTRL)
+
+    @property
+    def is_idle(self) -> bool:
+        return bool(self.read_ctrl() & AP_IDLE)
+
+    def start(self) -> None:
+        """Set ap_start (auto_restart off)."""
+        self.mmio.write(AP_CTRL, AP_START)
+
+    def wait(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
+        """Poll AP_CTRL until ap_done (clear on read) or raise TimeoutError.
+
+        The deadline is wall-clock; at least one poll happens even with timeout_s=0.
+        Returns the number of polls (useful in co-simulation, where each one advances time).
+        """
+        deadline = time.monotonic() + float(timeout_s)
+        polls = 0
+        while True:
+            ctrl = self.mmio.read(AP_CTRL)
+            polls += 1
+            if ctrl & AP_DONE:
+                return polls
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"{self.interface.top}: ap_done not seen within {timeout_s} s "
+                    f"(AP_CTRL=0x{ctrl:02x}: start={ctrl & AP_START and 1}, idle={(ctrl & AP_IDLE) >> 2}, "
+                    f"auto_restart={(ctrl & AUTO_RESTART) >> 7}; {polls} polls). "
+                    "The kernel is hung or the timeout is too short.")
+
+    def enable_interrupt(self, done: bool = True, ready: bool = False) -> None:
+        self.mmio.write(IER, (1 if done else 0) | (2 if ready else 0))
+        self.mmio.write(GIE, 1)
+
+    def clear_interrupt(self) -> int:
+        """Acknowledge pending ISR bits (toggle-on-write); returns the bits cleared."""
+        isr = self.mmio.read(ISR) & 0x3
+        if isr:
+            self.mmio.write(ISR, isr)
+        return isr
+
+    # ---- one call
+    def run(self, timeout_s: float = DEFAULT_TIMEOUT_S, **values) -> None:
+        """sync_to_device the input buffers, write all arguments, start, wait, then
+        sync_from_device the output buffers. Every argument must be given."""
+        iface = self.interface
+        missing = [a.name for a in iface.args if a.name not in values]
+        if missing:
+            raise TypeError(f"{iface.top}.run() missing arguments {missing}")
+        for a in iface.pointers:
+            if a.direction in ("in", "inout") and hasattr(values[a.name], "sync_to_device"):
+                values[a.name].sync_to_device()
+        self.write_args(**values)
+        self.start()
+        self.wait(timeout_s)
+        for a in iface.pointers:
+            if a.direction in ("out", "inout") and hasattr(values[a.name], "sync_from_device"):
+                values[a.name].sync_from_device()
+
+
+def _address_of(value, name: str) -> int:
+    if hasattr(value, "physical_address"):
+        addr = value.physical_address
+        if addr is None:
+            raise ValueError(f"argument {name}: buffer has no physical address (not from pynq.allocate?)")
+        return int(addr)
+    if isinstance(value, int) or hasattr(value, "__index__"):
+        addr = int(value)
+        if not 0 <= addr < 2**64:
+            raise ValueError(f"argument {name}: address {addr:#x} out of 64-bit range")
+        return addr
+    raise TypeError(f"argument {name}: expected a PynqBuffer or an int address, got {type(value).__name__}")
+
+
+def ctrl_fields(ctrl: int) -> Mapping[str, int]:
+    """Decode an AP_CTRL value."""
+    return {"ap_start": ctrl & 1, "ap_done": (ctrl >> 1) & 1, "ap_idle": (ctrl >> 2) & 1,
+            "ap_ready": (ctrl >> 3) & 1, "auto_restart": (ctrl >> 7) & 1}

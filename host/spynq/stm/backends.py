@@ -1,0 +1,106 @@
+"""STM inference on every backend, one API and one result type.
+
+  cpu     numpy float64 reference (the paper's maths)
+  golden  numpy fixed-point model of the kernel (bit-exact with csim, cosim, fpga)
+  csim    the HLS C++ built with g++ and called through ctypes
+  cosim   the HLS C++ behind the Vitis-shaped shell in Verilator, driven by the PYNQ driver
+  fpga    the overlay on a ZCU104 board through PYNQ
+  auto    fpga when an overlay is loaded, else cpu
+"""
+from __future__ import annotations
+
+import ctypes
+import time
+
+import numpy as np
+
+from . import encode, golden, reference
+from .model import Network
+from .result import StmResult
+
+BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
+
+
+def decode_out(out: np.ndarray, n_root: int, batch: int):
+    """Split the kernel's out words into status, underflow counts and UQ1.31 weights."""
+    from .result import ST_BAD_NET
+
+    if batch and out[0] == ST_BAD_NET and len(out) < batch * encode.out_row_words(n_root):
+        raise ValueError("the kernel rejected the net buffer (STM_ST_BAD_NET)")
+    rows = np.asarray(out[:batch * encode.out_row_words(n_root)]).reshape(batch, -1)
+    h = encode.C["STM_OUT_HDR_WORDS"]
+    raw = rows[:, h:h + n_root].astype(np.int64)
+    return rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), raw
+
+
+def _fixed_result(name, network, pops, packed, out, batch, seconds, info=None) -> StmResult:
+    status, uf, raw = decode_out(out, packed.n_root, batch)
+    return StmResult(name, network, pops[network.root_node.name], raw / 2.0**encode.C["STM_PROB_FRAC"],
+                     status, uf, raw, seconds, info or {})
+
+
+def run_cpu(network: Network, pops: dict, evidence) -> StmResult:
+    t0 = time.perf_counter()
+    w, zero = reference.infer_weights(network, pops, evidence)
+    dt = time.perf_counter() - t0
+    return StmResult("cpu", network, pops[network.root_node.name], w, reference.status_from_zero(zero),
+                     np.zeros(len(w), np.int64), None, dt)
+
+
+def run_golden(network: Network, pops: dict, evidence) -> StmResult:
+    packed = encode.pack_network(network, pops)
+    ev = encode.pack_evidence(network, evidence)
+    batch = len(network.evidence_array(evidence))
+    t0 = time.perf_counter()
+    out = golden.run(packed.net, packed.net_words, ev, batch)
+    return _fixed_result("golden", network, pops, packed, out, batch, time.perf_counter() - t0)
+
+
+def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: str = "-O2") -> np.ndarray:
+    """Run the HLS top function natively on packed buffers; returns the out words."""
+    from ..hw import csim
+
+    lib = csim.load("stm", opt)
+    u32p = ctypes.POINTER(ctypes.c_uint32)
+    for f in (lib.stm_csim_out_words, lib.stm_csim_run):
+        f.restype = ctypes.c_uint32
+    net = np.ascontiguousarray(net, np.uint32)
+    ev = np.ascontiguousarray(ev if len(ev) else np.zeros(4), np.uint32)
+    n_out = lib.stm_csim_out_words(net.ctypes.data_as(u32p), net_words, batch)
+    out = np.zeros(max(n_out, 4), np.uint32)
+    lib.stm_csim_run(net.ctypes.data_as(u32p), net_words, ev.ctypes.data_as(u32p), len(ev), batch,
+                     out.ctypes.data_as(u32p))
+    return out[:n_out]
+
+
+def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2") -> StmResult:
+    packed = encode.pack_network(network, pops)
+    ev = encode.pack_evidence(network, evidence)
+    batch = len(network.evidence_array(evidence))
+    csim_call(packed.net, packed.net_words, ev, 0, opt)  # build and load outside the timing
+    t0 = time.perf_counter()
+    out = csim_call(packed.net, packed.net_words, ev, batch, opt)
+    return _fixed_result("csim", network, pops, packed, out, batch, time.perf_counter() - t0)
+
+
+def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts) -> StmResult:
+    """Posterior weights of the root for each evidence set on the chosen backend."""
+    if backend == "auto":
+        from ..hw.board import overlay_loaded
+
+        backend = "fpga" if overlay_loaded() else "cpu"
+    if backend == "cpu":
+        return run_cpu(network, pops, evidence)
+    if backend == "golden":
+        return run_golden(network, pops, evidence)
+    if backend == "csim":
+        return run_csim(network, pops, evidence, **opts)
+    if backend == "cosim":
+        from .cosim import run_cosim
+
+        return run_cosim(network, pops, evidence, **opts)
+    if backend == "fpga":
+        from .driver import run_fpga
+
+        return run_fpga(network, pops, evidence, **opts)
+    raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")

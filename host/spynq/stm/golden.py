@@ -1,0 +1,187 @@
+"""Fixed-point golden model of the STM kernel: the exact integer arithmetic of
+hls/stm/stm_kernel.h, on the same packed buffers.
+
+Per evidence set (one row of the batch), nodes in post-order (children first):
+  observed leaf v, parent p:  E_p(l) += z_v(e, x_l)                       (saturating)
+  hidden node v:              u(l) = exp(-(E_v(l) - min E_v)) * P_v(l)    node weights
+                              w(l) = u(l) / sum u                          divisive normalisation
+  hidden v -> parent p:       m(l) = sum_k w(k)/S_k * exp(-(z(c_k, x_l) - zmin_k))   eq. (6)-(8)
+                              P_p(l) *= m(l), each rescaled by a power of two
+The per-row minimum zmin_k and the row sums S_k = sum_l exp(-(z - zmin_k)) depend only on
+the samples, so they are computed once per call ("precompute"), not per evidence set.
+Subtracting minima and rescaling by powers of two change nothing mathematically (every
+factor constant over the normalised index cancels) but keep UQ1.31 values in range.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fixed import U32_MAX, exp_neg_q, renorm, to_s32
+from .encode import C, NONE, evidence_row_words, out_row_words
+
+ONE = np.uint64(1 << C["STM_PROB_FRAC"])
+SAT_D = (1 << 31) - 1
+Z_SAT_T = 1 << 20  # |t| >= 2^20 (Q.16) means z >= 256: energy saturates
+
+
+@dataclass
+class NodeQ:
+    parent: int
+    samples: np.ndarray | None  # int64 words (Q16.16 or state index)
+    kind: int
+    pstates: int
+    cstates: int
+    params: np.ndarray | None
+    evidence: int
+
+
+def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
+    """Decode a net buffer; raise ValueError where the kernel would flag STM_ST_BAD_NET."""
+    w = np.asarray(net[:net_words], np.uint32).astype(np.int64)
+    if net_words < C["STM_HDR_WORDS"] or w[0] != C["STM_MAGIC"]:
+        raise ValueError("bad magic")
+    n_nodes, n_ev = int(w[1]), int(w[2])
+    if not 1 <= n_nodes <= C["STM_MAX_NODES"] or n_ev >= n_nodes or net_words > C["STM_MAX_NET_WORDS"]:
+        raise ValueError("bad node count")
+    nodes = []
+    for i in range(n_nodes):
+        f = w[C["STM_HDR_WORDS"] + i * C["STM_NODE_WORDS"]:][:C["STM_NODE_WORDS"]]
+        parent, ns, kind, ps, cs, po, so, ev = (int(v) for v in f)
+        samples = params = None
+        if ns:
+            if ns > C["STM_MAX_SAMPLES"] or so + ns > net_words or so % C["STM_SAMPLE_ALIGN"]:
+                raise ValueError("bad samples")
+            samples = to_s32(w[so:so + ns])
+        if kind != C["STM_KIND_ROOT"]:
+            n_par = ps * (C["STM_GAUSS_WORDS"] if kind == C["STM_KIND_GAUSS"] else cs)
+            if (not 1 <= ps <= C["STM_MAX_STATES"] or n_par > C["STM_MAX_PARAM_WORDS"]
+                    or po + n_par > net_words or not i < parent < n_nodes or kind not in (1, 2)
+                    or (kind == C["STM_KIND_TABLE"] and not 1 <= cs <= C["STM_MAX_STATES"])):
+                raise ValueError("bad params")
+            params = w[po:po + n_par]
+        elif i != n_nodes - 1 or not ns:
+            raise ValueError("the root must be last and hidden")
+        if (ev != NONE) == bool(ns) or (ev != NONE and ev >= n_ev):
+            raise ValueError("a node is observed or hidden, not both")
+        nodes.append(NodeQ(parent, samples, kind, ps, cs, params, ev))
+    return nodes
+
+
+def energy_q(node: NodeQ, c, x):
+    """Integer energy z(c | x) in UQ8.24 and a mask of saturated differences."""
+    c, x = np.asarray(c, np.int64), np.asarray(x, np.int64)
+    row = np.where((x >= 0) & (x < node.pstates), x, node.pstates - 1) if node.pstates > 1 else np.zeros_like(x)
+    if node.kind == C["STM_KIND_TABLE"]:
+        col = np.where((c >= 0) & (c < node.cstates), c, node.cstates - 1)
+        return node.params[row * node.cstates + col], np.zeros(np.broadcast(c, x).shape, bool)
+    p = node.params.reshape(-1, 4)
+    a, b = to_s32(p[row, 0]), to_s32(p[row, 1])
+    r, g = p[row, 2], p[row, 3]
+    mu = ((a * x) >> 16) + b  # |a|, |x| < 2^31: product < 2^62
+    d = c - mu
+    sat = np.abs(d) > SAT_D
+    d = np.clip(d, -SAT_D, SAT_D)
+    t = np.abs((d * r) >> 16)  # |d| < 2^31, r < 2^32: product < 2^63
+    z = np.where(t >= Z_SAT_T, U32_MAX, (t * t) >> 8)  # t < 2^20: t^2 < 2^40
+    return np.minimum(z + g, U32_MAX), sat
+
+
+def node_weights(E: np.ndarray, P: np.ndarray):
+    """Normalised weights (UQ1.31), per-row underflow counts and zero-sum mask; E, P: (B, N)."""
+    emin = E.min(axis=1, keepdims=True)
+    u = (exp_neg_q(E - emin) * P) >> np.uint64(31)  # both <= 2^31: product <= 2^62
+    total = u.sum(axis=1, dtype=np.uint64)
+    zero = total == 0
+    r = np.where(zero, np.uint64(0), np.uint64(1 << 62) // np.maximum(total, np.uint64(1)))
+    w = (u * r[:, None]) >> np.uint64(31)  # u <= total: u * r <= 2^62
+    return w, (u == 0).sum(axis=1), zero
+
+
+def precompute(child: NodeQ, parent: NodeQ):
+    """Per child sample k: zmin_k, 1/S_k (UQ1.31), the normalised-likelihood matrix, saturation."""
+    z, sat = energy_q(child, child.samples[:, None], parent.samples[None, :])
+    zmin = z.min(axis=1, keepdims=True)
+    L = exp_neg_q(z - zmin)
+    S = L.sum(axis=1, dtype=np.uint64)  # >= 2^31 (the minimum term is exp(0)); <= 2^43
+    recip = np.uint64(1 << 62) // S
+    return L, recip, bool(sat.any())
+
+
+def out_words(net: np.ndarray, net_words: int, batch: int) -> int:
+    """Words the kernel writes to out: whole rows, or one beat when the net is rejected."""
+    try:
+        nodes = parse_net(net, net_words)
+    except ValueError:
+        return 4
+    return 4 if batch > C["STM_MAX_BATCH"] else batch * out_row_words(len(nodes[-1].samples))
+
+
+def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np.ndarray:
+    """The words the kernel writes to its out buffer for these inputs, bit for bit."""
+    try:
+        nodes = parse_net(net, net_words)
+        if batch > C["STM_MAX_BATCH"]:
+            raise ValueError("batch too large")
+    except ValueError:
+        out = np.zeros(4, np.uint32)
+        out[0] = C["STM_ST_BAD_NET"]
+        return out
+    n_root = len(nodes[-1].samples)
+    row = out_row_words(n_root)
+    out = np.zeros(batch * row, np.uint32)
+    if batch == 0:
+        return out
+    n_ev = sum(n.evidence != NONE for n in nodes)
+    ev_row = evidence_row_words(n_ev)
+    ev = to_s32(np.asarray(evidence[:batch * ev_row], np.uint32)).reshape(batch, ev_row)
+    status = np.zeros(batch, np.int64)
+    uf = np.zeros(batch, np.int64)
+    zero_node = np.zeros(batch, np.int64)
+
+    pre = {}
+    for i, n in enumerate(nodes):
+        if n.samples is not None and n.kind != C["STM_KIND_ROOT"]:
+            pre[i] = precompute(n, nodes[n.parent])
+            if pre[i][2]:
+                status |= C["STM_ST_SATURATED"]
+
+    E = {i: np.zeros((batch, len(n.samples)), np.uint64) for i, n in enumerate(nodes) if n.samples is not None}
+    P = {i: np.full((batch, len(n.samples)), ONE, np.uint64) for i in E}
+    w = None
+    for i, n in enumerate(nodes):
+        if n.samples is None:  # observed leaf: add its energy to the parent's
+            z, sat = energy_q(n, ev[:, n.evidence][:, None], nodes[n.parent].samples[None, :])
+            E[n.parent] = np.minimum(E[n.parent] + z.astype(np.uint64), np.uint64(U32_MAX))
+            status |= np.where(sat.any(axis=1), C["STM_ST_SATURATED"], 0)
+            continue
+        w, under, zero = node_weights(E[i], P[i])
+        uf += under
+        status |= np.where(under > 0, C["STM_ST_UNDERFLOW"], 0) | np.where(zero, C["STM_ST_ZERO_SUM"], 0)
+        zero_node = np.where(zero & (zero_node == 0), i + 1, zero_node)
+        if n.kind == C["STM_KIND_ROOT"]:
+            break
+        L, recip, _ = pre[i]
+        coef = (w * recip[None, :]) >> np.uint64(31)  # w, recip <= 2^31
+        acc = np.stack([_matvec(coef[b], L) for b in range(batch)])  # sum <= ~2^62
+        for b in range(batch):
+            m = renorm(acc[b], int(acc[b].max()))
+            prod = P[n.parent][b] * m  # both < 2^31
+            P[n.parent][b] = renorm(prod, int(prod.max()))
+    out2 = out.reshape(batch, row)
+    out2[:, 0] = status
+    out2[:, 1] = np.minimum(uf, U32_MAX)
+    out2[:, 2] = zero_node
+    out2[:, C["STM_OUT_HDR_WORDS"]:C["STM_OUT_HDR_WORDS"] + n_root] = w
+    return out
+
+
+def _matvec(coef: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """sum_k coef[k] * L[k, l] in exact uint64, in row blocks to bound memory."""
+    acc = np.zeros(L.shape[1], np.uint64)
+    nz = np.nonzero(coef)[0]
+    for s in range(0, len(nz), 256):
+        k = nz[s:s + 256]
+        acc += (coef[k, None] * L[k]).sum(axis=0, dtype=np.uint64)
+    return acc
