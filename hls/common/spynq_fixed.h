@@ -5,14 +5,14 @@
 #include <stdint.h>
 #include "spynq_exp_tables.h"
 
-// exp(-z): z in UQ8.24, result in UQ1.31. 2^-(z log2 e) = 2^-n * 2^-f, 2^-f from two
-// 256-entry tables (the fraction's top 16 bits; the lowest 8 are dropped).
+// exp(-z): z in UQ16.16, result in UQ1.31. 2^-(z log2 e) = 2^-n * 2^-f with the 16-bit
+// fraction f split into two bytes, each looked up in a 256-entry table.
 static inline uint32_t spynq_exp_neg(uint32_t z) {
 #pragma HLS INLINE
     uint64_t u = ((uint64_t)z * SPYNQ_LOG2E_Q31) >> 31;  // < 2^64: both factors < 2^32
-    uint32_t n = (uint32_t)(u >> 24);
-    uint32_t f = (uint32_t)(u & 0xFFFFFF);
-    uint64_t m = ((uint64_t)SPYNQ_EXP_HI[f >> 16] * SPYNQ_EXP_LO[(f >> 8) & 0xFF]) >> 31;  // <= 2^31
+    uint32_t n = (uint32_t)(u >> 16);
+    uint32_t f = (uint32_t)(u & 0xFFFF);
+    uint64_t m = ((uint64_t)SPYNQ_EXP_HI[f >> 8] * SPYNQ_EXP_LO[f & 0xFF]) >> 31;  // <= 2^31
     return n >= 32 ? 0u : (uint32_t)(m >> n);
 }
 

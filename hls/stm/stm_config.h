@@ -17,13 +17,17 @@ constexpr int STM_MAX_NET_WORDS = 8 + STM_MAX_NODES * (8 + STM_MAX_PARAM_WORDS +
 // ---- number formats (all 32-bit words on the bus)
 // value:   continuous samples, evidence and Gaussian a/b parameters, Q16.16 signed
 // rscale:  1/(sqrt(2)*std) of a Gaussian, UQ16.16
-// energy:  -log likelihood up to a constant, UQ8.24, saturating at 2^32-1 (~256)
+// energy:  -log likelihood up to a constant, UQ16.16, saturating at 2^32-1 (~65536)
 // prob:    likelihoods, messages and weights, UQ1.31 (1.0 = 2^31)
 constexpr int STM_VALUE_FRAC = 16;
 constexpr int STM_RSCALE_FRAC = 16;
-constexpr int STM_ENERGY_FRAC = 24;
+constexpr int STM_ENERGY_FRAC = 16;
 constexpr int STM_PROB_FRAC = 31;
 constexpr int STM_EXP_TABLE_BITS = 8;  // exp2 split into two tables of 2^8 entries
+// status thresholds
+constexpr int STM_UNDERFLOW_SUM = 1 << 16;  // sum of weights below this: < ~16 significant bits
+constexpr int STM_SAT_GUARD_UNITS = 23;     // a minimum energy this close to the cap may hide
+                                            // saturated neighbours that should weigh > 2^-31
 
 // ---- net buffer layout (32-bit words)
 constexpr int STM_MAGIC = 0x314D5453;  // "STM1" little-endian
@@ -47,9 +51,9 @@ constexpr int STM_GAUSS_WORDS = 4;
 // ---- out buffer: one row per evidence set, rows padded to whole 16-byte beats;
 //      if the net fails validation only the first beat is written (status STM_ST_BAD_NET)
 constexpr int STM_OUT_HDR_WORDS = 4;   // status, underflow count, zero-sum node+1, reserved
-constexpr int STM_ST_UNDERFLOW = 1;    // a likelihood term underflowed to 0 (defined: it is 0)
+constexpr int STM_ST_UNDERFLOW = 1;    // tiny likelihoods: a weight sum was below STM_UNDERFLOW_SUM
 constexpr int STM_ST_ZERO_SUM = 2;     // a normalisation sum was 0: weights of this row are all 0
-constexpr int STM_ST_SATURATED = 4;    // an energy or difference saturated
+constexpr int STM_ST_SATURATED = 4;    // a minimum energy reached the cap: tail evidence, weights approximate
 constexpr int STM_ST_BAD_NET = 8;      // the net buffer failed validation: nothing computed
 
 #endif

@@ -15,11 +15,12 @@ constexpr int NET_ROWS = STM_MAX_NET_WORDS / L + 1;
 constexpr int64_t SAT_D = 0x7FFFFFFF;
 constexpr uint32_t ONE = 1u << STM_PROB_FRAC;
 constexpr uint32_t E_MAX = 0xFFFFFFFFu;
+constexpr uint32_t SAT_GUARD = E_MAX - ((uint32_t)STM_SAT_GUARD_UNITS << STM_ENERGY_FRAC);
 static_assert(STM_MAX_SAMPLES % STM_LANES == 0, "populations are stored in whole lane groups");
 static_assert(STM_SAMPLE_ALIGN == STM_LANES, "a lane group is one row of the net buffer");
 
-// Energy z(c | x) in UQ8.24 (see spynq.stm.golden.energy_q).
-uint32_t energy(const uint32_t* par, uint32_t kind, uint32_t ps, uint32_t cs, int32_t c, int32_t x, bool& sat) {
+// Energy z(c | x) in UQ16.16 (see spynq.stm.golden.energy_q).
+uint32_t energy(const uint32_t* par, uint32_t kind, uint32_t ps, uint32_t cs, int32_t c, int32_t x) {
 #pragma HLS INLINE
     uint32_t row = ps > 1 ? ((uint32_t)x < ps ? (uint32_t)x : ps - 1) : 0;
     if (kind == (uint32_t)STM_KIND_TABLE) {
@@ -31,11 +32,10 @@ uint32_t energy(const uint32_t* par, uint32_t kind, uint32_t ps, uint32_t cs, in
     uint32_t g = par[4 * row + 3];
     int64_t mu = ((a * x) >> STM_VALUE_FRAC) + b;  // |a|,|x| < 2^31
     int64_t d = (int64_t)c - mu;
-    if (d > SAT_D) { d = SAT_D; sat = true; }
-    if (d < -SAT_D) { d = -SAT_D; sat = true; }
+    d = d > SAT_D ? SAT_D : d < -SAT_D ? -SAT_D : d;
     int64_t t = (d * r) >> STM_RSCALE_FRAC;  // |d| < 2^31, r < 2^32
     uint64_t at = t < 0 ? (uint64_t)(-t) : (uint64_t)t;
-    uint32_t z = at >= (1u << 20) ? E_MAX : (uint32_t)((at * at) >> 8);  // Q.32 -> UQ8.24
+    uint32_t z = at >= (1u << 24) ? E_MAX : (uint32_t)((at * at) >> 16);  // Q16.32 -> UQ16.16
     return spynq_sat_add_u32(z, g);
 }
 
@@ -81,14 +81,14 @@ PRE_MIN:
         int32_t ck = (int32_t)word(crow + k);
         uint32_t m = E_MAX;
         for (int j = 0; j < L; j++) {
-            bool s = false;
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j], s);
-            bool live = g * L + j < np;
-            sat |= live && s;
-            if (live && z < m) m = z;
+            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
+            if (g * L + j < np && z < m) m = z;
         }
         run_min = (g == 0 || m < run_min) ? m : run_min;
-        if (g == groups - 1) zmin[v][k / L][k % L] = run_min;
+        if (g == groups - 1) {
+            zmin[v][k / L][k % L] = run_min;
+            sat |= run_min > SAT_GUARD;
+        }
         if (++g == groups) { g = 0; k++; }
     }
     k = 0; g = 0;
@@ -101,8 +101,7 @@ PRE_SUM:
         uint32_t zm = zmin[v][k / L][k % L];
         uint64_t s = 0;
         for (int j = 0; j < L; j++) {
-            bool unused = false;
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j], unused);
+            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
             if (g * L + j < np) s += spynq_exp_neg(z - zm);
         }
         run_sum = (g == 0 ? 0 : run_sum) + s;
@@ -119,8 +118,8 @@ PRE_RECIP:
 }
 
 // Node weights w = normalise(exp(-(E - min E)) * P) into wbuf; coef = w / S for non-roots.
-// Returns false when the normalisation sum is 0 (then every weight is 0).
-bool node_weights(const StmNet& n, uint32_t v, bool is_root, uint32_t& uf) {
+// Returns the STM_ST_* bits of this node (ZERO_SUM: every weight is 0).
+uint32_t node_weights(const StmNet& n, uint32_t v, bool is_root, uint32_t& uf) {
     const uint32_t nv = n.ns[v], groups = (nv + L - 1) / L;
     uint32_t emin = E_MAX;
 W_MIN:
@@ -154,7 +153,8 @@ W_NORM:
             if (!is_root) coef[g][j] = (uint32_t)(((uint64_t)w * recip[v][g][j]) >> 31);
         }
     }
-    return total != 0;
+    return (total == 0 ? STM_ST_ZERO_SUM : 0) | (total && total < (uint64_t)STM_UNDERFLOW_SUM ? STM_ST_UNDERFLOW : 0) |
+           (emin > SAT_GUARD ? STM_ST_SATURATED : 0);
 }
 
 // Message from hidden v to its parent p: m(l) = sum_k coef_k exp(-(z(c_k, x_l) - zmin_k)),
@@ -174,8 +174,7 @@ MSG:
         uint32_t zm = zmin[v][k / L][k % L];
         uint64_t cf = coef[k / L][k % L];
         for (int j = 0; j < L; j++) {
-            bool unused = false;
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j], unused);
+            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
             uint64_t term = (g * L + j < np) ? cf * spynq_exp_neg(z - zm) : 0;  // <= 2^62
             acc[j] = (k == 0 ? 0 : acc[j]) + term;
             if (k == nc - 1) {
@@ -206,16 +205,14 @@ RESCALE:
     }
 }
 
-void evidence_energy(const StmNet& n, uint32_t v, int32_t e, bool& sat) {
+void evidence_energy(const StmNet& n, uint32_t v, int32_t e) {
     const uint32_t p = n.parent[v], groups = (n.ns[p] + L - 1) / L, prow = n.so[p] / L;
 EVID:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
         for (int j = 0; j < L; j++) {
-            bool s = false;
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], e, (int32_t)netbuf[prow + g][j], s);
-            sat |= s && g * L + j < n.ns[p];
+            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], e, (int32_t)netbuf[prow + g][j]);
             Ebuf[p][g][j] = spynq_sat_add_u32(Ebuf[p][g][j], z);
         }
     }
@@ -293,20 +290,20 @@ ROWS:
             for (int w = 0; w < 4; w++) evw[4 * i + w] = e.range(32 * w + 31, 32 * w).to_uint();
         }
         reset_row(n);
-        bool sat = sat_pre;
-        uint32_t uf = 0, zero_node = 0;
+        uint32_t status = sat_pre ? STM_ST_SATURATED : 0, uf = 0, zero_node = 0;
         for (uint32_t v = 0; v <= root; v++) {
             if (!n.ns[v]) {  // observed leaf
                 load_params(n, v);
-                evidence_energy(n, v, (int32_t)evw[n.ev[v]], sat);
+                evidence_energy(n, v, (int32_t)evw[n.ev[v]]);
                 continue;
             }
-            if (!node_weights(n, v, v == root, uf) && !zero_node) zero_node = v + 1;
+            uint32_t st = node_weights(n, v, v == root, uf);
+            if ((st & STM_ST_ZERO_SUM) && !zero_node) zero_node = v + 1;
+            status |= st;
             if (v == root) break;
             load_params(n, v);
             message(n, v);
         }
-        uint32_t status = (sat ? STM_ST_SATURATED : 0) | (uf ? STM_ST_UNDERFLOW : 0) | (zero_node ? STM_ST_ZERO_SUM : 0);
     STORE:
         for (uint32_t i = 0; i < out_beats; i++) {
 #pragma HLS PIPELINE II=1

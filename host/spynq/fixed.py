@@ -53,13 +53,13 @@ def to_s32(a) -> np.ndarray:
 
 
 def exp_neg_q(z) -> np.ndarray:
-    """exp(-z) for z in UQ8.24 (uint32 range) -> UQ1.31, exactly as hls/common/spynq_fixed.h."""
+    """exp(-z) for z in UQ16.16 (uint32 range) -> UQ1.31, exactly as hls/common/spynq_fixed.h."""
     z = np.asarray(z, np.uint64)
     u = (z * np.uint64(LOG2E_Q31)) >> np.uint64(31)  # z, LOG2E < 2^32: product < 2^64
-    n = u >> np.uint64(24)
-    f = u & np.uint64((1 << 24) - 1)
-    fh = (f >> np.uint64(16)).astype(np.int64)
-    fl = ((f >> np.uint64(8)) & np.uint64(0xFF)).astype(np.int64)
+    n = u >> np.uint64(16)
+    f = u & np.uint64(0xFFFF)
+    fh = (f >> np.uint64(8)).astype(np.int64)
+    fl = (f & np.uint64(0xFF)).astype(np.int64)
     m = (EXP_HI[fh] * EXP_LO[fl]) >> np.uint64(31)  # both <= 2^31: product <= 2^62
     return np.where(n >= 32, np.uint64(0), m >> np.minimum(n, np.uint64(31)))
 

@@ -23,7 +23,8 @@ from .encode import C, NONE, evidence_row_words, out_row_words
 
 ONE = np.uint64(1 << C["STM_PROB_FRAC"])
 SAT_D = (1 << 31) - 1
-Z_SAT_T = 1 << 20  # |t| >= 2^20 (Q.16) means z >= 256: energy saturates
+Z_SAT_T = 1 << 24  # |t| >= 2^24 (Q8.16) means z >= 65536: the energy saturates
+SAT_GUARD = U32_MAX - (C["STM_SAT_GUARD_UNITS"] << C["STM_ENERGY_FRAC"])
 
 
 @dataclass
@@ -70,43 +71,45 @@ def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
 
 
 def energy_q(node: NodeQ, c, x):
-    """Integer energy z(c | x) in UQ8.24 and a mask of saturated differences."""
+    """Integer energy z(c | x) in UQ16.16 (differences beyond the Q16.16 range are clipped)."""
     c, x = np.asarray(c, np.int64), np.asarray(x, np.int64)
     row = np.where((x >= 0) & (x < node.pstates), x, node.pstates - 1) if node.pstates > 1 else np.zeros_like(x)
     if node.kind == C["STM_KIND_TABLE"]:
         col = np.where((c >= 0) & (c < node.cstates), c, node.cstates - 1)
-        return node.params[row * node.cstates + col], np.zeros(np.broadcast(c, x).shape, bool)
+        return node.params[row * node.cstates + col]
     p = node.params.reshape(-1, 4)
     a, b = to_s32(p[row, 0]), to_s32(p[row, 1])
     r, g = p[row, 2], p[row, 3]
     mu = ((a * x) >> 16) + b  # |a|, |x| < 2^31: product < 2^62
-    d = c - mu
-    sat = np.abs(d) > SAT_D
-    d = np.clip(d, -SAT_D, SAT_D)
+    d = np.clip(c - mu, -SAT_D, SAT_D)
     t = np.abs((d * r) >> 16)  # |d| < 2^31, r < 2^32: product < 2^63
-    z = np.where(t >= Z_SAT_T, U32_MAX, (t * t) >> 8)  # t < 2^20: t^2 < 2^40
-    return np.minimum(z + g, U32_MAX), sat
+    z = np.where(t >= Z_SAT_T, U32_MAX, (t * t) >> 16)  # t < 2^24: t^2 < 2^48
+    return np.minimum(z + g, U32_MAX)
 
 
 def node_weights(E: np.ndarray, P: np.ndarray):
-    """Normalised weights (UQ1.31), per-row underflow counts and zero-sum mask; E, P: (B, N)."""
+    """Normalised weights (UQ1.31) of a node for each row of E, P (B, N), and per row:
+    underflowed terms, the ST_* status bits and whether the sum was zero."""
     emin = E.min(axis=1, keepdims=True)
     u = (exp_neg_q(E - emin) * P) >> np.uint64(31)  # both <= 2^31: product <= 2^62
     total = u.sum(axis=1, dtype=np.uint64)
     zero = total == 0
     r = np.where(zero, np.uint64(0), np.uint64(1 << 62) // np.maximum(total, np.uint64(1)))
     w = (u * r[:, None]) >> np.uint64(31)  # u <= total: u * r <= 2^62
-    return w, (u == 0).sum(axis=1), zero
+    status = (np.where(zero, C["STM_ST_ZERO_SUM"], 0)
+              | np.where(~zero & (total < C["STM_UNDERFLOW_SUM"]), C["STM_ST_UNDERFLOW"], 0)
+              | np.where(emin[:, 0] > SAT_GUARD, C["STM_ST_SATURATED"], 0))
+    return w, (u == 0).sum(axis=1), status, zero
 
 
 def precompute(child: NodeQ, parent: NodeQ):
     """Per child sample k: zmin_k, 1/S_k (UQ1.31), the normalised-likelihood matrix, saturation."""
-    z, sat = energy_q(child, child.samples[:, None], parent.samples[None, :])
+    z = energy_q(child, child.samples[:, None], parent.samples[None, :])
     zmin = z.min(axis=1, keepdims=True)
     L = exp_neg_q(z - zmin)
     S = L.sum(axis=1, dtype=np.uint64)  # >= 2^31 (the minimum term is exp(0)); <= 2^43
     recip = np.uint64(1 << 62) // S
-    return L, recip, bool(sat.any())
+    return L, recip, bool((zmin > SAT_GUARD).any())
 
 
 def out_words(net: np.ndarray, net_words: int, batch: int) -> int:
@@ -148,17 +151,16 @@ def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np
                 status |= C["STM_ST_SATURATED"]
 
     E = {i: np.zeros((batch, len(n.samples)), np.uint64) for i, n in enumerate(nodes) if n.samples is not None}
-    P = {i: np.full((batch, len(n.samples)), ONE, np.uint64) for i in E}
+    P = {i: np.full(e.shape, ONE, np.uint64) for i, e in E.items()}
     w = None
     for i, n in enumerate(nodes):
         if n.samples is None:  # observed leaf: add its energy to the parent's
-            z, sat = energy_q(n, ev[:, n.evidence][:, None], nodes[n.parent].samples[None, :])
+            z = energy_q(n, ev[:, n.evidence][:, None], nodes[n.parent].samples[None, :])
             E[n.parent] = np.minimum(E[n.parent] + z.astype(np.uint64), np.uint64(U32_MAX))
-            status |= np.where(sat.any(axis=1), C["STM_ST_SATURATED"], 0)
             continue
-        w, under, zero = node_weights(E[i], P[i])
+        w, under, st, zero = node_weights(E[i], P[i])
         uf += under
-        status |= np.where(under > 0, C["STM_ST_UNDERFLOW"], 0) | np.where(zero, C["STM_ST_ZERO_SUM"], 0)
+        status |= st
         zero_node = np.where(zero & (zero_node == 0), i + 1, zero_node)
         if n.kind == C["STM_KIND_ROOT"]:
             break

@@ -1,0 +1,80 @@
+"""golden (numpy) and csim (g++ build of the HLS C++) agree bit for bit on the out buffer."""
+import numpy as np
+import pytest
+
+from spynq.stm import backends, encode, golden
+from spynq.stm.result import ST_BAD_NET, ST_SATURATED, ST_ZERO_SUM
+
+from stm_cases import max_size_case, random_cases, zero_sum_case
+
+
+def both(net, pops, ev):
+    packed = encode.pack_network(net, pops)
+    evw = encode.pack_evidence(net, ev)
+    g = golden.run(packed.net, packed.net_words, evw, len(ev))
+    c = backends.csim_call(packed.net, packed.net_words, evw, len(ev))
+    return g, c
+
+
+def test_random_networks_bit_exact():
+    seen = 0
+    flags = 0
+    for net, pops, ev in random_cases():
+        g, c = both(net, pops, ev)
+        assert g.dtype == c.dtype == np.uint32
+        np.testing.assert_array_equal(g, c, err_msg=f"network {net.name}")
+        flags |= int(np.bitwise_or.reduce(g[:: encode.out_row_words(len(pops[net.root_node.name]))]))
+        seen += 1
+    assert seen == 200
+    assert flags & ST_SATURATED, "the random cases must reach the tail-evidence saturation path"
+
+
+def test_maxima_bit_exact():
+    g, c = both(*max_size_case())
+    np.testing.assert_array_equal(g, c)
+    assert g[0] & (ST_ZERO_SUM | ST_BAD_NET) == 0
+
+
+def test_zero_sum_is_flagged_identically():
+    net, pops, ev = zero_sum_case()
+    g, c = both(net, pops, ev)
+    np.testing.assert_array_equal(g, c)
+    row = encode.out_row_words(64)
+    assert g[0] & ST_ZERO_SUM and g[2] == len(net.nodes)  # first zero sum at the root
+    assert not np.any(g[4:row])  # all weights zero
+    assert g[row] & ST_ZERO_SUM == 0  # the consistent evidence set is fine
+    res = backends.infer(net, pops, ev, "csim")
+    assert np.isnan(res.posterior()[0]).all() and np.isfinite(res.posterior()[1]).all()
+    cpu = backends.infer(net, pops, ev, "cpu")
+    assert cpu.status[0] & ST_ZERO_SUM and not cpu.status[1] & ST_ZERO_SUM
+
+
+@pytest.mark.parametrize("corrupt", ["magic", "words", "batch", "parent", "align"])
+def test_bad_net_rejected_identically(corrupt):
+    net, pops, ev = next(random_cases(1, seed=5))
+    p = encode.pack_network(net, pops)
+    words, batch, buf = p.net_words, len(ev), p.net.copy()
+    node0 = encode.C["STM_HDR_WORDS"]
+    if corrupt == "magic":
+        buf[0] ^= 1
+    elif corrupt == "words":
+        words = encode.C["STM_MAX_NET_WORDS"] + 1
+        buf = np.resize(buf, words + 4)
+    elif corrupt == "batch":
+        batch = encode.C["STM_MAX_BATCH"] + 1
+    elif corrupt == "parent":
+        buf[node0 + encode.C["STM_NF_PARENT"]] = 0  # a node cannot be its own parent
+    else:
+        root = node0 + (len(net.nodes) - 1) * encode.C["STM_NODE_WORDS"]
+        buf[root + encode.C["STM_NF_SAMPLE_OFS"]] += 1
+    evw = encode.pack_evidence(net, ev)
+    g = golden.run(buf, words, evw, batch)
+    c = backends.csim_call(buf, words, evw, batch)
+    np.testing.assert_array_equal(g, c)
+    assert len(g) == 4 and g[0] == ST_BAD_NET
+
+
+def test_empty_batch_writes_nothing():
+    net, pops, ev = next(random_cases(1, seed=9))
+    p = encode.pack_network(net, pops)
+    assert len(backends.csim_call(p.net, p.net_words, encode.pack_evidence(net, ev), 0)) == 0
