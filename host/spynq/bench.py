@@ -1,0 +1,98 @@
+"""Benchmark harness shared by the kernels: timing, a table, JSON and a plot.
+
+Every row says where its number comes from: "measured" (wall clock on this machine or
+the board's timer) or "estimated" (the kernel's cycle model at the target clock).
+"""
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Row:
+    kernel: str
+    workload: str
+    size: int  # problem size (samples per population, neurons, ...)
+    batch: int  # items per call
+    backend: str  # cpu, golden, native-O3, fpga-model, fpga
+    seconds: float  # per call
+    source: str  # "measured" or "estimated: ..."
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def per_item(self) -> float:
+        return self.seconds / max(self.batch, 1)
+
+
+def time_call(fn, repeats: int = 3, warmup: int = 1, budget_s: float = 30.0) -> float:
+    """Median wall time of fn() over `repeats` runs (fewer if one run exceeds the budget)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if sum(times) > budget_s:
+            break
+    return statistics.median(times)
+
+
+def progress(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def print_table(rows: list[Row], file=sys.stdout) -> None:
+    backends = list(dict.fromkeys(r.backend for r in rows))
+    keys = list(dict.fromkeys((r.workload, r.size) for r in rows))
+    cell = {(r.workload, r.size, r.backend): r for r in rows}
+    head = f"{'workload':26s} {'size':>6s} " + " ".join(f"{b:>14s}" for b in backends)
+    print("per-item latency (ms); fpga-model = cycle-model estimate at 200 MHz", file=file)
+    print(head, file=file)
+    for w, s in keys:
+        vals = [cell.get((w, s, b)) for b in backends]
+        print(f"{w:26s} {s:6d} " + " ".join(f"{1e3 * v.per_item:14.4f}" if v else f"{'-':>14s}" for v in vals),
+              file=file)
+
+
+def write_json(rows: list[Row], path: Path, meta: dict | None = None) -> None:
+    doc = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
+                       "processor": platform.processor()},
+           "meta": meta or {}, "rows": [dict(asdict(r), per_item=r.per_item) for r in rows]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, default=float))
+
+
+def plot(rows: list[Row], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads = list(dict.fromkeys(r.workload for r in rows))
+    backends = list(dict.fromkeys(r.backend for r in rows))
+    fig, axes = plt.subplots(1, len(workloads), figsize=(4.2 * len(workloads), 3.8), squeeze=False)
+    for ax, w in zip(axes[0], workloads):
+        for b in backends:
+            pts = sorted((r.size, r.per_item) for r in rows if r.workload == w and r.backend == b)
+            if pts:
+                style = "--" if b.startswith("fpga-model") else "-"
+                ax.plot([p[0] for p in pts], [1e3 * p[1] for p in pts], style, marker="o", label=b)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(w, fontsize=9)
+        ax.set_xlabel("samples per population")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("latency per evidence set (ms)")
+    axes[0][-1].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

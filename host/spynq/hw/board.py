@@ -1,0 +1,37 @@
+"""Board detection and overlay loading (PYNQ on a ZCU104)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cconfig import REPO
+
+OVERLAY_BIT = REPO / "overlays" / "zcu104" / "spynq.bit"
+
+
+def overlay_loaded() -> bool:
+    """True on a PYNQ board whose programmable logic holds an overlay with a spynq kernel."""
+    import warnings
+
+    try:
+        import pynq
+
+        with warnings.catch_warnings():  # pynq warns "No devices found" on a workstation
+            warnings.simplefilter("ignore")
+            devices = pynq.Device.devices
+        if not devices:
+            return False
+        ip_dict = pynq.Device.active_device.ip_dict or {}
+    except Exception:  # no board, no XRT, no PL server: not an error, just no FPGA
+        return False
+    return any(str(d.get("type", "")).startswith("spynq:hls:") for d in ip_dict.values())
+
+
+def load_overlay(bitfile: Path | str | None = None):
+    """Download the spynq overlay (the .hwh must sit next to the .bit)."""
+    path = Path(bitfile or OVERLAY_BIT)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: build it with scripts/build_overlay.sh on a Vivado "
+                                "machine, then copy the .bit and .hwh to the board (scripts/deploy_board.sh)")
+    import pynq
+
+    return pynq.Overlay(str(path))

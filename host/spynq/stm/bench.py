@@ -1,0 +1,48 @@
+"""`spynq bench stm`: CPU (numpy float, numpy fixed, native C++ -O3) against the FPGA
+(cycle-model estimate at 200 MHz here; measured on a board with the overlay loaded)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import bench
+from . import backends, cycles, encode, workloads
+
+SIZES = (1000, 2000, 4000)
+
+
+def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None, golden: bool = True) -> list:
+    from ..hw.board import overlay_loaded
+
+    rows = []
+    on_board = overlay_loaded()
+    builds = [b for b in workloads.ALL if names is None or b.__name__ in names]
+    for build in builds:
+        wl = build()
+        ev = wl.evidence(batch, seed=1)
+        for n in sizes:
+            pops = wl.network.sample(n, seed=2)
+            packed = encode.pack_network(wl.network, pops)
+            evw = encode.pack_evidence(wl.network, ev)
+            bench.progress(f"{wl.name} N={n}")
+
+            def add(backend, seconds, source, **extra):
+                rows.append(bench.Row("stm", wl.name, n, batch, backend, seconds, source, extra))
+
+            add("cpu", bench.time_call(lambda: backends.run_cpu(wl.network, pops, ev), repeats), "measured")
+            if golden:
+                add("golden", bench.time_call(lambda: backends.run_golden(wl.network, pops, ev), 1, 0),
+                    "measured")
+            add("native-O3", bench.time_call(
+                lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"), repeats),
+                "measured: the HLS C++ built with g++ -O3")
+            rep = cycles.stm_cycles(wl.network, pops, batch)
+            add("fpga-model", rep.seconds, "estimated: cycle model at 200 MHz", **rep.summary())
+            if on_board:
+                res = backends.infer(wl.network, pops, ev, "fpga")
+                add("fpga", res.info.get("kernel_seconds", res.seconds), "measured on the board", **res.info)
+    out_dir = Path(out_dir)
+    bench.print_table(rows)
+    bench.write_json(rows, out_dir / "stm_bench.json", {"batch": batch, "sizes": list(sizes)})
+    bench.plot(rows, out_dir / "stm_bench.png", f"STM inference, batch of {batch} evidence sets")
+    print(f"wrote {out_dir / 'stm_bench.json'} and {out_dir / 'stm_bench.png'}")
+    return rows

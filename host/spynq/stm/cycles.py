@@ -1,0 +1,162 @@
+"""Cycle model of the STM kernel, derived from the loop structure of hls/stm/stm_top.cpp.
+
+Every loop there is pipelined at II=1 and the loops run one after another, so a loop
+costs (trip count + pipeline depth) cycles. Trip counts are exact functions of the
+network; the pipeline depths below are *assumed* (counted from the operator chain with
+typical UltraScale+ DSP/BRAM latencies at 200 MHz) until a Vitis csynth report replaces
+them (``depths_from_csynth``). Bus transfers are one 16-byte beat per cycle plus an
+assumed m_axi round-trip latency per loop; the co-simulation measures the real bus.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .encode import C, evidence_row_words, out_row_words
+
+CLOCK_HZ = 200e6
+LANES = C["STM_LANES"]
+
+# Assumed pipeline depths (cycles). energy: 3 DSP multiplies in series (a*x, d*r, t*t, 4
+# cycles each with input/output registers) + adds; exp: one multiply, two table reads, one
+# multiply, shift; MAC: one 32x32 multiply + 64-bit add.
+DEPTHS = {
+    "LOAD": 70,  # m_axi read latency to the first beat
+    "PARAMS": 3,
+    "PRE_MIN": 16,
+    "PRE_SUM": 28,
+    "PRE_RECIP": 68,  # 64-bit divider
+    "EV_READ": 70,
+    "RESET": 2,
+    "EVID": 18,
+    "W_MIN": 4,
+    "W_EXP": 14,
+    "W_DIV": 68,
+    "W_NORM": 10,
+    "MSG": 32,
+    "COMBINE": 10,
+    "RESCALE": 4,
+    "STORE": 70,  # m_axi write latency to the last response
+}
+
+
+@dataclass
+class CycleReport:
+    loops: dict = field(default_factory=dict)  # name -> cycles (summed over repetitions)
+    evaluations: int = 0  # likelihood (energy) evaluations, all passes
+    min_evaluations: int = 0  # one per (child sample, parent sample, evidence set)
+    bytes_moved: int = 0
+
+    def add(self, name: str, trip: int, times: int = 1, depths=DEPTHS):
+        self.loops[name] = self.loops.get(name, 0) + times * (trip + depths[name])
+
+    @property
+    def total(self) -> int:
+        return sum(self.loops.values())
+
+    @property
+    def transfer(self) -> int:
+        return sum(self.loops.get(k, 0) for k in ("LOAD", "EV_READ", "STORE"))
+
+    @property
+    def compute(self) -> int:
+        return self.total - self.transfer
+
+    @property
+    def seconds(self) -> float:
+        return self.total / CLOCK_HZ
+
+    @property
+    def evals_per_cycle(self) -> float:
+        return self.evaluations / max(self.compute, 1)
+
+    def summary(self) -> dict:
+        return {"cycles": self.total, "compute_cycles": self.compute, "transfer_cycles": self.transfer,
+                "evaluations": self.evaluations, "compute_vs_ideal": self.compute / (self.evaluations / LANES),
+                "bytes": self.bytes_moved, "seconds_at_200MHz": self.seconds, "loops": dict(self.loops)}
+
+
+def groups(n: int) -> int:
+    return -(-n // LANES)
+
+
+def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
+    """Modelled cycles of one kernel call on `batch` evidence sets."""
+    from .encode import pack_network
+
+    packed = pack_network(network, pops)
+    order = network.post_order()
+    n = {node.name: len(pops[node.name]) for node in network.hidden_nodes}
+    rep = CycleReport()
+    ev_beats = evidence_row_words(len(network.evidence_nodes)) // 4
+    out_beats = out_row_words(packed.n_root) // 4
+    net_beats = -(-packed.net_words // 4)
+    rep.bytes_moved = 16 * (net_beats + batch * (ev_beats + out_beats))
+
+    def params(node):
+        from .energy import KIND_GAUSS, edge_energy
+
+        e = edge_energy(node.dist)
+        return e.rows * (C["STM_GAUSS_WORDS"] if e.kind == KIND_GAUSS else e.table.shape[1])
+
+    rep.add("LOAD", net_beats, depths=depths)
+    for node in order:  # precompute, once per call
+        if node.observed or node.parent is None:
+            continue
+        nc, np_ = n[node.name], n[node.parent.name]
+        rep.add("PARAMS", params(node), depths=depths)
+        rep.add("PRE_MIN", nc * groups(np_), depths=depths)
+        rep.add("PRE_SUM", nc * groups(np_), depths=depths)
+        rep.add("PRE_RECIP", nc, depths=depths)
+        rep.evaluations += 2 * nc * np_
+    for _ in range(1):  # per evidence set: identical work, so multiply by batch
+        per = CycleReport()
+        per.add("EV_READ", ev_beats, depths=depths)
+        for name, size in n.items():
+            per.add("RESET", groups(size), depths=depths)
+        for node in order:
+            if node.observed:
+                per.add("PARAMS", params(node), depths=depths)
+                per.add("EVID", groups(n[node.parent.name]), depths=depths)
+                per.evaluations += n[node.parent.name]
+                continue
+            size = n[node.name]
+            for loop in ("W_MIN", "W_EXP", "W_NORM"):
+                per.add(loop, groups(size), depths=depths)
+            per.add("W_DIV", 0, depths=depths)
+            if node.parent is None:
+                per.add("STORE", out_beats, depths=depths)
+                break
+            np_ = n[node.parent.name]
+            per.add("PARAMS", params(node), depths=depths)
+            per.add("MSG", size * groups(np_), depths=depths)
+            per.add("COMBINE", groups(np_), depths=depths)
+            per.add("RESCALE", groups(np_), depths=depths)
+            per.evaluations += size * np_
+            per.min_evaluations += size * np_
+    for k, v in per.loops.items():
+        rep.loops[k] = rep.loops.get(k, 0) + batch * v
+    rep.evaluations += batch * per.evaluations
+    rep.min_evaluations = batch * per.min_evaluations
+    return rep
+
+
+def depths_from_csynth(report_xml: Path) -> dict:
+    """Pipeline depths of the kernel's loops from a Vitis HLS csynth.xml, by loop label.
+
+    Vitis writes each pipelined loop under SummaryOfLoopLatency with a PipelineDepth
+    element; labels in stm_top.cpp (LOAD, MSG, ...) name the loops. Labels not found
+    keep the assumed depth.
+    """
+    depths = dict(DEPTHS)
+    root = ET.parse(report_xml).getroot()
+    for el in root.iter():
+        depth = el.find("PipelineDepth")
+        if depth is None or depth.text is None or not depth.text.strip().isdigit():
+            continue
+        label = el.tag.split("_VITIS_LOOP")[0]
+        for name in depths:
+            if label == name or label.startswith(name + "_"):
+                depths[name] = int(depth.text)
+    return depths
