@@ -8,6 +8,19 @@ PY=${PYTHON:-python3}
 VENV=.venv
 DEPS=.deps
 
+# Debian tools the tests use: tclsh (Tcl stub checks), yosys (RTL resource estimates).
+need=()
+command -v tclsh >/dev/null || need+=(tcl)
+command -v yosys >/dev/null || need+=(yosys)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "[bootstrap] apt-get install ${need[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "[bootstrap] missing ${need[*]}: install them (e.g. sudo apt-get install ${need[*]}); their tests skip"
+    fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
     echo "[bootstrap] creating $VENV"
     "$PY" -m venv "$VENV"

