@@ -1,0 +1,58 @@
+"""PYNQ driver of the STM kernel: the same code on the board and in co-simulation."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..hw.driver import DEFAULT_TIMEOUT_S, KernelDriver, open_kernel
+from . import encode, golden
+from .interface import STM_INTERFACE
+
+
+class StmDriver(KernelDriver):
+    """`ol.stm_top_0` after loading the spynq overlay."""
+
+    interface = STM_INTERFACE
+    bindto = [STM_INTERFACE.vlnv]
+
+    def infer_words(self, net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int,
+                    timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[np.ndarray, float]:
+        """One kernel call on packed buffers; returns (out words, seconds from start to done)."""
+        import pynq
+
+        target = getattr(self, "device", None)
+        out_words = golden.out_words(net, net_words, batch)
+        bufs = {}
+        for name, data in (("net", net), ("evidence", evidence if len(evidence) else np.zeros(4, np.uint32))):
+            bufs[name] = pynq.allocate(len(data), np.uint32, target=target)
+            bufs[name][:] = data
+        bufs["out"] = pynq.allocate(max(out_words, 4), np.uint32, target=target)
+        t0 = time.perf_counter()
+        self.run(timeout_s=timeout_s, net_words=net_words, batch=batch, **bufs)
+        seconds = time.perf_counter() - t0
+        out = np.array(bufs["out"][:out_words])
+        for b in bufs.values():
+            b.freebuffer()
+        return out, seconds
+
+
+def host_job(device, net, net_words, evidence, batch, timeout_s=DEFAULT_TIMEOUT_S):
+    """The host side of one call, as the co-simulation runs it (device = SimDevice)."""
+    return open_kernel(device, STM_INTERFACE).infer_words(net, net_words, evidence, batch, timeout_s)
+
+
+def run_fpga(network, pops, evidence, timeout_s: float = 60.0, overlay=None):
+    """STM inference on the board (loads the overlay unless one is given)."""
+    from ..hw.board import load_overlay
+    from .backends import _fixed_result
+
+    ol = overlay or load_overlay()
+    ip = open_kernel(ol.device if hasattr(ol, "device") else None, STM_INTERFACE) if overlay is None else \
+        getattr(ol, f"{STM_INTERFACE.top}_0")
+    packed = encode.pack_network(network, pops)
+    evw = encode.pack_evidence(network, evidence)
+    batch = len(network.evidence_array(evidence))
+    out, seconds = ip.infer_words(packed.net, packed.net_words, evw, batch, timeout_s)
+    return _fixed_result("fpga", network, pops, packed, out, batch, seconds,
+                         {"kernel_seconds": seconds, "source": "wall clock around start..done (includes MMIO polling)"})
