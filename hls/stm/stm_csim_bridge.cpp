@@ -22,3 +22,11 @@ extern "C" uint32_t stm_csim_run(const uint32_t* net, uint32_t net_words, const 
     for (uint32_t i = 0; i < n_out; i++) out[i] = ob[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)).to_uint();
     return n_out;
 }
+
+// Loop trips since the last reset, in StmLoop order (C simulation only).
+extern "C" void stm_csim_trips(uint64_t* out, int reset) {
+    for (int i = 0; i < STM_LOOP_COUNT; i++) {
+        out[i] = stm_trips[i];
+        if (reset) stm_trips[i] = 0;
+    }
+}

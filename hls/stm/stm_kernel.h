@@ -13,6 +13,19 @@ void stm_top(const stm_beat_t* net, const stm_beat_t* evidence, stm_beat_t* out,
 
 constexpr uint32_t STM_NONE = 0xFFFFFFFFu;
 
+// Loop trip counters for C simulation only: the cycle model (spynq.stm.cycles) is checked
+// against the trips the code really makes. Names match the loop labels in stm_top.cpp.
+#define STM_LOOPS(X) X(LOAD) X(PARAMS) X(PRE_MIN) X(PRE_SUM) X(PRE_RECIP) X(EV_READ) X(RESET) \
+    X(EVID) X(W_MIN) X(W_EXP) X(W_DIV) X(W_NORM) X(MSG) X(COMBINE) X(RESCALE) X(STORE)
+#define STM_LOOP_ENUM(name) STM_LOOP_##name,
+enum StmLoop { STM_LOOPS(STM_LOOP_ENUM) STM_LOOP_COUNT };
+#ifndef __SYNTHESIS__
+extern uint64_t stm_trips[STM_LOOP_COUNT];
+#define STM_TRIP(name) (stm_trips[STM_LOOP_##name]++)
+#else
+#define STM_TRIP(name)
+#endif
+
 struct StmNet {
     uint32_t n_nodes, n_ev;
     uint32_t parent[STM_MAX_NODES], ns[STM_MAX_NODES], kind[STM_MAX_NODES], ps[STM_MAX_NODES];

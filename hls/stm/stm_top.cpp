@@ -8,6 +8,10 @@
 #include "stm_kernel.h"
 #include "spynq_fixed.h"
 
+#ifndef __SYNTHESIS__
+uint64_t stm_trips[STM_LOOP_COUNT];
+#endif
+
 namespace {
 constexpr int L = STM_LANES;
 constexpr int GROUPS = STM_MAX_SAMPLES / L;              // lane groups per population
@@ -63,6 +67,7 @@ PARAMS:
     for (uint32_t i = 0; i < n_par; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(PARAMS);
         uint32_t p = word(n.po[v] + i);
         for (int j = 0; j < L; j++) lpar[j][i] = p;
     }
@@ -78,6 +83,7 @@ PRE_MIN:
     for (uint32_t it = 0; it < nc * groups; it++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=1048576
+        STM_TRIP(PRE_MIN);
         int32_t ck = (int32_t)word(crow + k);
         uint32_t m = E_MAX;
         for (int j = 0; j < L; j++) {
@@ -97,6 +103,7 @@ PRE_SUM:
     for (uint32_t it = 0; it < nc * groups; it++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=1048576
+        STM_TRIP(PRE_SUM);
         int32_t ck = (int32_t)word(crow + k);
         uint32_t zm = zmin[v][k / L][k % L];
         uint64_t s = 0;
@@ -112,6 +119,7 @@ PRE_RECIP:
     for (uint32_t i = 0; i < nc; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=4096
+        STM_TRIP(PRE_RECIP);
         recip[v][i / L][i % L] = (uint32_t)((1ull << 62) / ssum[i / L][i % L]);  // S >= 2^31
     }
     return sat;
@@ -126,6 +134,7 @@ W_MIN:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(W_MIN);
         for (int j = 0; j < L; j++)
             if (g * L + j < nv && Ebuf[v][g][j] < emin) emin = Ebuf[v][g][j];
     }
@@ -134,6 +143,7 @@ W_EXP:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(W_EXP);
         for (int j = 0; j < L; j++) {
             uint32_t u = (uint32_t)(((uint64_t)spynq_exp_neg(Ebuf[v][g][j] - emin) * Pbuf[v][g][j]) >> 31);
             bool live = g * L + j < nv;
@@ -142,11 +152,13 @@ W_EXP:
             uf += (live && u == 0) ? 1 : 0;
         }
     }
+    STM_TRIP(W_DIV);
     uint64_t r = total ? (1ull << 62) / total : 0;
 W_NORM:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(W_NORM);
         for (int j = 0; j < L; j++) {
             uint32_t w = (uint32_t)((wbuf[g][j] * r) >> 31);  // u <= total: product <= 2^62
             wbuf[g][j] = w;
@@ -170,6 +182,7 @@ MSG:
     for (uint32_t it = 0; it < nc * groups; it++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=1048576
+        STM_TRIP(MSG);
         int32_t ck = (int32_t)word(crow + k);
         uint32_t zm = zmin[v][k / L][k % L];
         uint64_t cf = coef[k / L][k % L];
@@ -190,6 +203,7 @@ COMBINE:
     for (uint32_t gg = 0; gg < groups; gg++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(COMBINE);
         for (int j = 0; j < L; j++) {
             uint64_t prod = (uint64_t)Pbuf[p][gg][j] * spynq_renorm(msg[gg][j], mmsb, 30);  // < 2^62
             msg[gg][j] = prod;
@@ -201,6 +215,7 @@ RESCALE:
     for (uint32_t gg = 0; gg < groups; gg++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(RESCALE);
         for (int j = 0; j < L; j++) Pbuf[p][gg][j] = (uint32_t)spynq_renorm(msg[gg][j], pmsb, 30);
     }
 }
@@ -211,6 +226,7 @@ EVID:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+        STM_TRIP(EVID);
         for (int j = 0; j < L; j++) {
             uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], e, (int32_t)netbuf[prow + g][j]);
             Ebuf[p][g][j] = spynq_sat_add_u32(Ebuf[p][g][j], z);
@@ -225,6 +241,7 @@ void reset_row(const StmNet& n) {
         for (uint32_t g = 0; g < (n.ns[v] + L - 1) / L; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
+            STM_TRIP(RESET);
             for (int j = 0; j < L; j++) { Ebuf[v][g][j] = 0; Pbuf[v][g][j] = ONE; }
         }
     }
@@ -264,6 +281,7 @@ LOAD:
     for (uint32_t i = 0; i < beats; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=17000
+        STM_TRIP(LOAD);
         stm_beat_t b = net[i];
         for (int w = 0; w < 4; w++) netbuf[(4 * i + w) / L][(4 * i + w) % L] = b.range(32 * w + 31, 32 * w).to_uint();
     }
@@ -285,7 +303,10 @@ ROWS:
     for (uint32_t b = 0; b < batch; b++) {
 #pragma HLS LOOP_TRIPCOUNT max=16
         uint32_t evw[STM_MAX_NODES + 3];
+    EV_READ:
         for (uint32_t i = 0; i < ev_beats; i++) {
+#pragma HLS PIPELINE II=1
+            STM_TRIP(EV_READ);
             stm_beat_t e = evidence[b * ev_beats + i];
             for (int w = 0; w < 4; w++) evw[4 * i + w] = e.range(32 * w + 31, 32 * w).to_uint();
         }
@@ -308,6 +329,7 @@ ROWS:
         for (uint32_t i = 0; i < out_beats; i++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=1025
+            STM_TRIP(STORE);
             stm_beat_t o = 0;
             for (int w = 0; w < 4; w++) {
                 uint32_t idx = 4 * i + w, val = 0;

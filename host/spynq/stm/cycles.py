@@ -9,11 +9,18 @@ assumed m_axi round-trip latency per loop; the co-simulation measures the real b
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .encode import C, evidence_row_words, out_row_words
+from ..hw.cconfig import HLS_DIR
+from .encode import C, evidence_row_words, out_row_words, pack_network
+from .energy import KIND_GAUSS, edge_energy
+
+# The kernel's loop labels, in the order of its StmLoop enum (csim trip counters).
+LOOPS = tuple(re.findall(r"X\((\w+)\)", re.search(r"#define STM_LOOPS\(X\)(.*?)\n(?!\s)",
+                                                      (HLS_DIR / "stm" / "stm_kernel.h").read_text(), re.S).group(1)))
 
 CLOCK_HZ = 200e6
 LANES = C["STM_LANES"]
@@ -39,17 +46,20 @@ DEPTHS = {
     "RESCALE": 4,
     "STORE": 70,  # m_axi write latency to the last response
 }
+assert set(DEPTHS) == set(LOOPS), "every kernel loop needs a depth"
 
 
 @dataclass
 class CycleReport:
     loops: dict = field(default_factory=dict)  # name -> cycles (summed over repetitions)
+    trips: dict = field(default_factory=dict)  # name -> iterations (summed over repetitions)
     evaluations: int = 0  # likelihood (energy) evaluations, all passes
     min_evaluations: int = 0  # one per (child sample, parent sample, evidence set)
     bytes_moved: int = 0
 
     def add(self, name: str, trip: int, times: int = 1, depths=DEPTHS):
         self.loops[name] = self.loops.get(name, 0) + times * (trip + depths[name])
+        self.trips[name] = self.trips.get(name, 0) + times * trip
 
     @property
     def total(self) -> int:
@@ -83,8 +93,6 @@ def groups(n: int) -> int:
 
 def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
     """Modelled cycles of one kernel call on `batch` evidence sets."""
-    from .encode import pack_network
-
     packed = pack_network(network, pops)
     order = network.post_order()
     n = {node.name: len(pops[node.name]) for node in network.hidden_nodes}
@@ -95,8 +103,6 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
     rep.bytes_moved = 16 * (net_beats + batch * (ev_beats + out_beats))
 
     def params(node):
-        from .energy import KIND_GAUSS, edge_energy
-
         e = edge_energy(node.dist)
         return e.rows * (C["STM_GAUSS_WORDS"] if e.kind == KIND_GAUSS else e.table.shape[1])
 
@@ -110,33 +116,34 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
         rep.add("PRE_SUM", nc * groups(np_), depths=depths)
         rep.add("PRE_RECIP", nc, depths=depths)
         rep.evaluations += 2 * nc * np_
-    for _ in range(1):  # per evidence set: identical work, so multiply by batch
-        per = CycleReport()
-        per.add("EV_READ", ev_beats, depths=depths)
-        for name, size in n.items():
-            per.add("RESET", groups(size), depths=depths)
-        for node in order:
-            if node.observed:
-                per.add("PARAMS", params(node), depths=depths)
-                per.add("EVID", groups(n[node.parent.name]), depths=depths)
-                per.evaluations += n[node.parent.name]
-                continue
-            size = n[node.name]
-            for loop in ("W_MIN", "W_EXP", "W_NORM"):
-                per.add(loop, groups(size), depths=depths)
-            per.add("W_DIV", 0, depths=depths)
-            if node.parent is None:
-                per.add("STORE", out_beats, depths=depths)
-                break
-            np_ = n[node.parent.name]
+    per = CycleReport()  # per evidence set: identical work, so multiplied by batch below
+    per.add("EV_READ", ev_beats, depths=depths)
+    for name, size in n.items():
+        per.add("RESET", groups(size), depths=depths)
+    for node in order:
+        if node.observed:
             per.add("PARAMS", params(node), depths=depths)
-            per.add("MSG", size * groups(np_), depths=depths)
-            per.add("COMBINE", groups(np_), depths=depths)
-            per.add("RESCALE", groups(np_), depths=depths)
-            per.evaluations += size * np_
-            per.min_evaluations += size * np_
+            per.add("EVID", groups(n[node.parent.name]), depths=depths)
+            per.evaluations += n[node.parent.name]
+            continue
+        size = n[node.name]
+        for loop in ("W_MIN", "W_EXP", "W_NORM"):
+            per.add(loop, groups(size), depths=depths)
+        per.add("W_DIV", 1, depths=depths)
+        if node.parent is None:
+            per.add("STORE", out_beats, depths=depths)
+            break
+        np_ = n[node.parent.name]
+        per.add("PARAMS", params(node), depths=depths)
+        per.add("MSG", size * groups(np_), depths=depths)
+        per.add("COMBINE", groups(np_), depths=depths)
+        per.add("RESCALE", groups(np_), depths=depths)
+        per.evaluations += size * np_
+        per.min_evaluations += size * np_
     for k, v in per.loops.items():
         rep.loops[k] = rep.loops.get(k, 0) + batch * v
+    for k, v in per.trips.items():
+        rep.trips[k] = rep.trips.get(k, 0) + batch * v
     rep.evaluations += batch * per.evaluations
     rep.min_evaluations = batch * per.min_evaluations
     return rep
