@@ -32,18 +32,24 @@ def test_trip_counts_match_the_kernel():
         assert {k: model.trips.get(k, 0) for k in cycles.LOOPS} == got, net.name
 
 
-# The causal workloads are likelihood-matrix bound. The multisensory ones have evidence
-# only at the root: a few O(N) passes per evidence set whose fixed latencies dominate
-# (their ratio is reported by `spynq bench stm`, not asserted here).
-@pytest.mark.parametrize("build", workloads.CAUSAL, ids=lambda b: b.__name__)
-def test_compute_near_one_evaluation_per_lane_per_cycle(build):
+@pytest.mark.parametrize("build", workloads.ALL, ids=lambda b: b.__name__)
+def test_at_least_8_likelihood_evaluations_per_cycle(build):
     wl = build()
-    assert cycles.LANES >= 8
+    for n in (1000, 2000, 4000):
+        rep = cycles.stm_cycles(wl.network, wl.network.sample(n, seed=0), batch=8)
+        assert rep.evals_per_cycle >= 8, (n, rep.summary())
+
+
+# The causal workloads are bound by their likelihood matrices: one evaluation per lane per
+# cycle, within 1.2x. (The multisensory ones evaluate STM_EV_FUSE cues per lane per cycle
+# and then spend one weights pass; their ratio is reported by `spynq bench stm`.)
+@pytest.mark.parametrize("build", workloads.CAUSAL, ids=lambda b: b.__name__)
+def test_compute_within_1p2_of_one_evaluation_per_lane_per_cycle(build):
+    wl = build()
     for n in (1000, 2000, 4000):
         rep = cycles.stm_cycles(wl.network, wl.network.sample(n, seed=0), batch=8)
         ideal = rep.evaluations / cycles.LANES
-        assert rep.compute <= 1.2 * ideal, (n, rep.summary())
-        assert rep.compute >= ideal  # the model cannot beat the lanes
+        assert ideal <= rep.compute <= 1.2 * ideal, (n, rep.summary())
 
 
 def test_bytes_moved_counts_every_beat():

@@ -10,6 +10,7 @@ constexpr int STM_MAX_SAMPLES = 4096;  // samples per hidden node
 constexpr int STM_MAX_NODES = 16;      // hidden + observed nodes
 constexpr int STM_MAX_STATES = 16;     // states of a discrete parent (parameter rows)
 constexpr int STM_MAX_BATCH = 4096;    // evidence sets per call
+constexpr int STM_EV_FUSE = 4;         // evidence children of a node evaluated in one pass
 constexpr int STM_SAMPLE_ALIGN = STM_LANES;  // sample blocks start on a lane group: one read per cycle
 constexpr int STM_MAX_PARAM_WORDS = STM_MAX_STATES * STM_MAX_STATES;
 constexpr int STM_MAX_NET_WORDS = 8 + STM_MAX_NODES * (8 + STM_MAX_PARAM_WORDS + STM_MAX_SAMPLES + STM_SAMPLE_ALIGN);
@@ -50,7 +51,8 @@ constexpr int STM_GAUSS_WORDS = 4;
 // ---- evidence buffer: one row of n_evidence words per evidence set, padded to whole beats
 // ---- out buffer: one row per evidence set, rows padded to whole 16-byte beats;
 //      if the net fails validation only the first beat is written (status STM_ST_BAD_NET)
-constexpr int STM_OUT_HDR_WORDS = 4;   // status, underflow count, zero-sum node+1, reserved
+constexpr int STM_OUT_HDR_WORDS = 8;   // status, underflow count, zero-sum node+1, 0, sum lo, sum hi, 0, 0
+// The root weights are written unnormalised (UQ1.31); the host divides by their 64-bit sum.
 constexpr int STM_ST_UNDERFLOW = 1;    // tiny likelihoods: a weight sum was below STM_UNDERFLOW_SUM
 constexpr int STM_ST_ZERO_SUM = 2;     // a normalisation sum was 0: weights of this row are all 0
 constexpr int STM_ST_SATURATED = 4;    // a minimum energy reached the cap: tail evidence, weights approximate

@@ -15,8 +15,8 @@ constexpr uint32_t STM_NONE = 0xFFFFFFFFu;
 
 // Loop trip counters for C simulation only: the cycle model (spynq.stm.cycles) is checked
 // against the trips the code really makes. Names match the loop labels in stm_top.cpp.
-#define STM_LOOPS(X) X(LOAD) X(PARAMS) X(PRE_MIN) X(PRE_SUM) X(PRE_RECIP) X(EV_READ) X(RESET) \
-    X(EVID) X(W_MIN) X(W_EXP) X(W_DIV) X(W_NORM) X(MSG) X(COMBINE) X(RESCALE) X(STORE)
+#define STM_LOOPS(X) X(LOAD) X(PARAMS) X(PRE_MIN) X(PRE_SUM) X(PRE_RECIP) X(EV_READ) X(EVID) \
+    X(WEIGHTS) X(MSG) X(COMBINE) X(RESCALE) X(STORE)
 #define STM_LOOP_ENUM(name) STM_LOOP_##name,
 enum StmLoop { STM_LOOPS(STM_LOOP_ENUM) STM_LOOP_COUNT };
 #ifndef __SYNTHESIS__

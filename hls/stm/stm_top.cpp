@@ -50,18 +50,19 @@ uint32_t zmin[STM_MAX_NODES][GROUPS][L];   // per child sample: min over parent 
 uint32_t recip[STM_MAX_NODES][GROUPS][L];  // per child sample: 1/S_k in UQ1.31
 uint32_t Ebuf[STM_MAX_NODES][GROUPS][L];   // evidence energy per sample of a hidden node
 uint32_t Pbuf[STM_MAX_NODES][GROUPS][L];   // product of rescaled child messages
-uint32_t wbuf[GROUPS][L];                  // node weights (unnormalised, then normalised)
-uint32_t coef[GROUPS][L];                  // w_k / S_k
+uint32_t wbuf[GROUPS][L];                  // node weights, unnormalised
 uint64_t msg[GROUPS][L];                   // message accumulator / product
 uint64_t ssum[GROUPS][L];                  // S_k
-uint32_t lpar[L][STM_MAX_PARAM_WORDS];     // the current edge's parameters, one copy per lane
+// Parameters of the edges being evaluated (up to STM_EV_FUSE evidence children at once),
+// one copy per lane so every lane reads its own parent state's row.
+uint32_t lpar[STM_EV_FUSE][L][STM_MAX_PARAM_WORDS];
 
 uint32_t word(uint32_t i) {
 #pragma HLS INLINE
     return netbuf[i / L][i % L];
 }
 
-void load_params(const StmNet& n, uint32_t v) {
+void load_params(const StmNet& n, uint32_t v, int f) {
     uint32_t n_par = n.ps[v] * (n.kind[v] == (uint32_t)STM_KIND_GAUSS ? STM_GAUSS_WORDS : n.cs[v]);
 PARAMS:
     for (uint32_t i = 0; i < n_par; i++) {
@@ -69,7 +70,7 @@ PARAMS:
 #pragma HLS LOOP_TRIPCOUNT max=256
         STM_TRIP(PARAMS);
         uint32_t p = word(n.po[v] + i);
-        for (int j = 0; j < L; j++) lpar[j][i] = p;
+        for (int j = 0; j < L; j++) lpar[f][j][i] = p;
     }
 }
 
@@ -87,7 +88,7 @@ PRE_MIN:
         int32_t ck = (int32_t)word(crow + k);
         uint32_t m = E_MAX;
         for (int j = 0; j < L; j++) {
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
+            uint32_t z = energy(lpar[0][j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
             if (g * L + j < np && z < m) m = z;
         }
         run_min = (g == 0 || m < run_min) ? m : run_min;
@@ -108,7 +109,7 @@ PRE_SUM:
         uint32_t zm = zmin[v][k / L][k % L];
         uint64_t s = 0;
         for (int j = 0; j < L; j++) {
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
+            uint32_t z = energy(lpar[0][j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
             if (g * L + j < np) s += spynq_exp_neg(z - zm);
         }
         run_sum = (g == 0 ? 0 : run_sum) + s;
@@ -125,53 +126,73 @@ PRE_RECIP:
     return sat;
 }
 
-// Node weights w = normalise(exp(-(E - min E)) * P) into wbuf; coef = w / S for non-roots.
-// Returns the STM_ST_* bits of this node (ZERO_SUM: every weight is 0).
-uint32_t node_weights(const StmNet& n, uint32_t v, bool is_root, uint32_t& uf) {
-    const uint32_t nv = n.ns[v], groups = (nv + L - 1) / L;
-    uint32_t emin = E_MAX;
-W_MIN:
-    for (uint32_t g = 0; g < groups; g++) {
+// Evidence energies of hidden node v: E(l) = sum over its observed children c of
+// z_c(e_c | x_l), STM_EV_FUSE children per pass; returns min E (0 without evidence).
+uint32_t evidence_energy(const StmNet& n, uint32_t v, const uint32_t* evw, bool& has_ev) {
+    const uint32_t nv = n.ns[v], groups = (nv + L - 1) / L, prow = n.so[v] / L;
+    uint32_t kids[STM_MAX_NODES], nk = 0;
+    for (uint32_t c = 0; c < v; c++)
+        if (!n.ns[c] && n.parent[c] == v) kids[nk++] = c;
+    has_ev = nk > 0;
+    uint32_t emin = has_ev ? E_MAX : 0;
+    for (uint32_t k0 = 0; k0 < nk; k0 += STM_EV_FUSE) {
+        uint32_t kind[STM_EV_FUSE], ps[STM_EV_FUSE], cs[STM_EV_FUSE];
+        int32_t e[STM_EV_FUSE];
+        bool on[STM_EV_FUSE];
+        for (int f = 0; f < STM_EV_FUSE; f++) {
+            on[f] = k0 + f < nk;
+            uint32_t c = on[f] ? kids[k0 + f] : kids[k0];
+            kind[f] = n.kind[c]; ps[f] = n.ps[c]; cs[f] = n.cs[c];
+            e[f] = (int32_t)evw[n.ev[c]];
+            if (on[f]) load_params(n, c, f);
+        }
+        const bool first = k0 == 0, last = k0 + STM_EV_FUSE >= nk;
+    EVID:
+        for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
-        STM_TRIP(W_MIN);
-        for (int j = 0; j < L; j++)
-            if (g * L + j < nv && Ebuf[v][g][j] < emin) emin = Ebuf[v][g][j];
+            STM_TRIP(EVID);
+            for (int j = 0; j < L; j++) {
+                uint32_t sum = first ? 0u : Ebuf[v][g][j];
+                for (int f = 0; f < STM_EV_FUSE; f++)
+                    if (on[f]) sum = spynq_sat_add_u32(sum, energy(lpar[f][j], kind[f], ps[f], cs[f], e[f],
+                                                                   (int32_t)netbuf[prow + g][j]));
+                Ebuf[v][g][j] = sum;
+                if (last && g * L + j < nv && sum < emin) emin = sum;
+            }
+        }
     }
-    uint64_t total = 0;
-W_EXP:
+    return emin;
+}
+
+// Unnormalised weights u(l) = exp(-(E(l) - min E)) * P(l) of node v into wbuf, their sum
+// into total (the host or the message divides it out). Returns this node's STM_ST_* bits.
+uint32_t node_weights(const StmNet& n, uint32_t v, bool has_ev, bool has_msg, uint32_t emin,
+                      uint64_t& total, uint32_t& uf) {
+    const uint32_t nv = n.ns[v], groups = (nv + L - 1) / L;
+    total = 0;
+WEIGHTS:
     for (uint32_t g = 0; g < groups; g++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT max=256
-        STM_TRIP(W_EXP);
+        STM_TRIP(WEIGHTS);
         for (int j = 0; j < L; j++) {
-            uint32_t u = (uint32_t)(((uint64_t)spynq_exp_neg(Ebuf[v][g][j] - emin) * Pbuf[v][g][j]) >> 31);
+            uint32_t ex = spynq_exp_neg(has_ev ? Ebuf[v][g][j] - emin : 0u);
+            uint32_t u = (uint32_t)(((uint64_t)ex * (has_msg ? Pbuf[v][g][j] : ONE)) >> 31);
             bool live = g * L + j < nv;
             wbuf[g][j] = live ? u : 0;
             total += live ? u : 0;
             uf += (live && u == 0) ? 1 : 0;
         }
     }
-    STM_TRIP(W_DIV);
-    uint64_t r = total ? (1ull << 62) / total : 0;
-W_NORM:
-    for (uint32_t g = 0; g < groups; g++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT max=256
-        STM_TRIP(W_NORM);
-        for (int j = 0; j < L; j++) {
-            uint32_t w = (uint32_t)((wbuf[g][j] * r) >> 31);  // u <= total: product <= 2^62
-            wbuf[g][j] = w;
-            if (!is_root) coef[g][j] = (uint32_t)(((uint64_t)w * recip[v][g][j]) >> 31);
-        }
-    }
     return (total == 0 ? STM_ST_ZERO_SUM : 0) | (total && total < (uint64_t)STM_UNDERFLOW_SUM ? STM_ST_UNDERFLOW : 0) |
-           (emin > SAT_GUARD ? STM_ST_SATURATED : 0);
+           (has_ev && emin > SAT_GUARD ? STM_ST_SATURATED : 0);
 }
 
-// Message from hidden v to its parent p: m(l) = sum_k coef_k exp(-(z(c_k, x_l) - zmin_k)),
-// rescaled, multiplied into P_p and rescaled again (powers of two only).
-void message(const StmNet& n, uint32_t v) {
+// Message from hidden v to its parent p: m(l) = sum_k u_k / S_k exp(-(z(c_k, x_l) - zmin_k)),
+// with u_k / S_k scaled by 2^-(31+sh) so the sum fits 64 bits; then rescaled, multiplied
+// into P_p (or written, for p's first message) and rescaled again (powers of two only).
+void message(const StmNet& n, uint32_t v, uint32_t sh, bool first) {
     const uint32_t p = n.parent[v], nc = n.ns[v], np = n.ns[p], groups = (np + L - 1) / L;
     const uint32_t crow = n.so[v], prow = n.so[p] / L;
     uint64_t acc[L];
@@ -185,10 +206,10 @@ MSG:
         STM_TRIP(MSG);
         int32_t ck = (int32_t)word(crow + k);
         uint32_t zm = zmin[v][k / L][k % L];
-        uint64_t cf = coef[k / L][k % L];
+        uint64_t cf = ((uint64_t)wbuf[k / L][k % L] * recip[v][k / L][k % L]) >> (31 + sh);  // <= 2^62
         for (int j = 0; j < L; j++) {
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
-            uint64_t term = (g * L + j < np) ? cf * spynq_exp_neg(z - zm) : 0;  // <= 2^62
+            uint32_t z = energy(lpar[0][j], n.kind[v], n.ps[v], n.cs[v], ck, (int32_t)netbuf[prow + g][j]);
+            uint64_t term = (g * L + j < np) ? cf * spynq_exp_neg(z - zm) : 0;  // sum over k < 2^63
             acc[j] = (k == 0 ? 0 : acc[j]) + term;
             if (k == nc - 1) {
                 msg[g][j] = acc[j];
@@ -205,7 +226,8 @@ COMBINE:
 #pragma HLS LOOP_TRIPCOUNT max=256
         STM_TRIP(COMBINE);
         for (int j = 0; j < L; j++) {
-            uint64_t prod = (uint64_t)Pbuf[p][gg][j] * spynq_renorm(msg[gg][j], mmsb, 30);  // < 2^62
+            uint64_t pv = first ? ONE : Pbuf[p][gg][j];
+            uint64_t prod = pv * spynq_renorm(msg[gg][j], mmsb, 30);  // < 2^62
             msg[gg][j] = prod;
             if (gg * L + j < np && prod > pmax) pmax = prod;
         }
@@ -217,33 +239,6 @@ RESCALE:
 #pragma HLS LOOP_TRIPCOUNT max=256
         STM_TRIP(RESCALE);
         for (int j = 0; j < L; j++) Pbuf[p][gg][j] = (uint32_t)spynq_renorm(msg[gg][j], pmsb, 30);
-    }
-}
-
-void evidence_energy(const StmNet& n, uint32_t v, int32_t e) {
-    const uint32_t p = n.parent[v], groups = (n.ns[p] + L - 1) / L, prow = n.so[p] / L;
-EVID:
-    for (uint32_t g = 0; g < groups; g++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT max=256
-        STM_TRIP(EVID);
-        for (int j = 0; j < L; j++) {
-            uint32_t z = energy(lpar[j], n.kind[v], n.ps[v], n.cs[v], e, (int32_t)netbuf[prow + g][j]);
-            Ebuf[p][g][j] = spynq_sat_add_u32(Ebuf[p][g][j], z);
-        }
-    }
-}
-
-void reset_row(const StmNet& n) {
-    for (uint32_t v = 0; v < n.n_nodes; v++) {
-        if (!n.ns[v]) continue;
-    RESET:
-        for (uint32_t g = 0; g < (n.ns[v] + L - 1) / L; g++) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT max=256
-            STM_TRIP(RESET);
-            for (int j = 0; j < L; j++) { Ebuf[v][g][j] = 0; Pbuf[v][g][j] = ONE; }
-        }
     }
 }
 }  // namespace
@@ -265,10 +260,10 @@ void stm_top(const stm_beat_t* net, const stm_beat_t* evidence, stm_beat_t* out,
 #pragma HLS ARRAY_PARTITION variable=Ebuf complete dim=3
 #pragma HLS ARRAY_PARTITION variable=Pbuf complete dim=3
 #pragma HLS ARRAY_PARTITION variable=wbuf complete dim=2
-#pragma HLS ARRAY_PARTITION variable=coef complete dim=2
 #pragma HLS ARRAY_PARTITION variable=msg complete dim=2
 #pragma HLS ARRAY_PARTITION variable=ssum complete dim=2
 #pragma HLS ARRAY_PARTITION variable=lpar complete dim=1
+#pragma HLS ARRAY_PARTITION variable=lpar complete dim=2
 #pragma HLS BIND_STORAGE variable=zmin type=ram_2p impl=uram
 #pragma HLS BIND_STORAGE variable=recip type=ram_2p impl=uram
 #pragma HLS BIND_STORAGE variable=Ebuf type=ram_2p impl=uram
@@ -295,7 +290,7 @@ LOAD:
     bool sat_pre = false;
     for (uint32_t v = 0; v < root; v++) {
         if (!n.ns[v]) continue;
-        load_params(n, v);
+        load_params(n, v, 0);
         sat_pre |= precompute(n, v);
     }
     const uint32_t ev_beats = (n.n_ev + 3) / 4, out_beats = stm_out_row_words(n_root) / 4;
@@ -310,20 +305,22 @@ ROWS:
             stm_beat_t e = evidence[b * ev_beats + i];
             for (int w = 0; w < 4; w++) evw[4 * i + w] = e.range(32 * w + 31, 32 * w).to_uint();
         }
-        reset_row(n);
         uint32_t status = sat_pre ? STM_ST_SATURATED : 0, uf = 0, zero_node = 0;
+        bool has_msg[STM_MAX_NODES];
+        for (uint32_t v = 0; v < STM_MAX_NODES; v++) has_msg[v] = false;
+        uint64_t total = 0;
         for (uint32_t v = 0; v <= root; v++) {
-            if (!n.ns[v]) {  // observed leaf
-                load_params(n, v);
-                evidence_energy(n, v, (int32_t)evw[n.ev[v]]);
-                continue;
-            }
-            uint32_t st = node_weights(n, v, v == root, uf);
+            if (!n.ns[v]) continue;  // observed leaves are evaluated with their parent
+            bool has_ev;
+            uint32_t emin = evidence_energy(n, v, evw, has_ev);
+            uint32_t st = node_weights(n, v, has_ev, has_msg[v], emin, total, uf);
             if ((st & STM_ST_ZERO_SUM) && !zero_node) zero_node = v + 1;
             status |= st;
             if (v == root) break;
-            load_params(n, v);
-            message(n, v);
+            int msb = spynq_msb64(total);
+            load_params(n, v, 0);
+            message(n, v, msb > 31 ? msb - 31 : 0, !has_msg[n.parent[v]]);
+            has_msg[n.parent[v]] = true;
         }
     STORE:
         for (uint32_t i = 0; i < out_beats; i++) {
@@ -334,6 +331,7 @@ ROWS:
             for (int w = 0; w < 4; w++) {
                 uint32_t idx = 4 * i + w, val = 0;
                 if (i == 0) val = w == 0 ? status : w == 1 ? uf : w == 2 ? zero_node : 0;
+                else if (i == 1) val = w == 0 ? (uint32_t)total : w == 1 ? (uint32_t)(total >> 32) : 0;
                 else if (idx - STM_OUT_HDR_WORDS < n_root)
                     val = wbuf[(idx - STM_OUT_HDR_WORDS) / L][(idx - STM_OUT_HDR_WORDS) % L];
                 o.range(32 * w + 31, 32 * w) = val;

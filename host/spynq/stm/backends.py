@@ -22,7 +22,8 @@ BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
 
 
 def decode_out(out: np.ndarray, n_root: int, batch: int):
-    """Split the kernel's out words into status, underflow counts and UQ1.31 weights."""
+    """Split the kernel's out words into status, underflow counts, the root's unnormalised
+    UQ1.31 weights and their sum."""
     from .result import ST_BAD_NET
 
     if batch and out[0] == ST_BAD_NET and len(out) < batch * encode.out_row_words(n_root):
@@ -30,13 +31,14 @@ def decode_out(out: np.ndarray, n_root: int, batch: int):
     rows = np.asarray(out[:batch * encode.out_row_words(n_root)]).reshape(batch, -1)
     h = encode.C["STM_OUT_HDR_WORDS"]
     raw = rows[:, h:h + n_root].astype(np.int64)
-    return rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), raw
+    total = rows[:, 4].astype(np.int64) | (rows[:, 5].astype(np.int64) << 32)
+    return rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), raw, total
 
 
 def _fixed_result(name, network, pops, packed, out, batch, seconds, info=None) -> StmResult:
-    status, uf, raw = decode_out(out, packed.n_root, batch)
-    return StmResult(name, network, pops[network.root_node.name], raw / 2.0**encode.C["STM_PROB_FRAC"],
-                     status, uf, raw, seconds, info or {})
+    status, uf, raw, total = decode_out(out, packed.n_root, batch)
+    weights = raw / np.where(total > 0, total, 1)[:, None].astype(float)  # divisive normalisation
+    return StmResult(name, network, pops[network.root_node.name], weights, status, uf, raw, seconds, info or {})
 
 
 def run_cpu(network: Network, pops: dict, evidence) -> StmResult:

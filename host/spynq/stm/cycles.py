@@ -35,13 +35,9 @@ DEPTHS = {
     "PRE_SUM": 28,
     "PRE_RECIP": 68,  # 64-bit divider
     "EV_READ": 70,
-    "RESET": 2,
-    "EVID": 18,
-    "W_MIN": 4,
-    "W_EXP": 14,
-    "W_DIV": 68,
-    "W_NORM": 10,
-    "MSG": 32,
+    "EVID": 22,  # STM_EV_FUSE energies and a saturating adder chain per lane
+    "WEIGHTS": 14,
+    "MSG": 34,  # energy, exp, the u/S multiply and shift, MAC
     "COMBINE": 10,
     "RESCALE": 4,
     "STORE": 70,  # m_axi write latency to the last response
@@ -118,18 +114,18 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
         rep.evaluations += 2 * nc * np_
     per = CycleReport()  # per evidence set: identical work, so multiplied by batch below
     per.add("EV_READ", ev_beats, depths=depths)
-    for name, size in n.items():
-        per.add("RESET", groups(size), depths=depths)
+    fuse = C["STM_EV_FUSE"]
     for node in order:
-        if node.observed:
-            per.add("PARAMS", params(node), depths=depths)
-            per.add("EVID", groups(n[node.parent.name]), depths=depths)
-            per.evaluations += n[node.parent.name]
+        if node.observed:  # evaluated with its parent
             continue
         size = n[node.name]
-        for loop in ("W_MIN", "W_EXP", "W_NORM"):
-            per.add(loop, groups(size), depths=depths)
-        per.add("W_DIV", 1, depths=depths)
+        kids = [c for c in node.children if c.observed]
+        for k0 in range(0, len(kids), fuse):
+            for c in kids[k0:k0 + fuse]:
+                per.add("PARAMS", params(c), depths=depths)
+            per.add("EVID", groups(size), depths=depths)
+        per.evaluations += len(kids) * size
+        per.add("WEIGHTS", groups(size), depths=depths)
         if node.parent is None:
             per.add("STORE", out_beats, depths=depths)
             break

@@ -4,13 +4,14 @@ hls/stm/stm_kernel.h, on the same packed buffers.
 Per evidence set (one row of the batch), nodes in post-order (children first):
   observed leaf v, parent p:  E_p(l) += z_v(e, x_l)                       (saturating)
   hidden node v:              u(l) = exp(-(E_v(l) - min E_v)) * P_v(l)    node weights
-                              w(l) = u(l) / sum u                          divisive normalisation
-  hidden v -> parent p:       m(l) = sum_k w(k)/S_k * exp(-(z(c_k, x_l) - zmin_k))   eq. (6)-(8)
+  hidden v -> parent p:       m(l) = sum_k u(k)/S_k * exp(-(z(c_k, x_l) - zmin_k))   eq. (6)-(8)
                               P_p(l) *= m(l), each rescaled by a power of two
+  root:                       u(l) and U = sum u go out; the host divides (divisive normalisation)
 The per-row minimum zmin_k and the row sums S_k = sum_l exp(-(z - zmin_k)) depend only on
 the samples, so they are computed once per call ("precompute"), not per evidence set.
-Subtracting minima and rescaling by powers of two change nothing mathematically (every
-factor constant over the normalised index cancels) but keep UQ1.31 values in range.
+Subtracting minima, leaving u unnormalised and rescaling by powers of two change nothing
+mathematically (every factor constant over the normalised index cancels) but keep UQ1.31
+values in range and save a divider per node and evidence set.
 """
 from __future__ import annotations
 
@@ -88,18 +89,16 @@ def energy_q(node: NodeQ, c, x):
 
 
 def node_weights(E: np.ndarray, P: np.ndarray):
-    """Normalised weights (UQ1.31) of a node for each row of E, P (B, N), and per row:
-    underflowed terms, the ST_* status bits and whether the sum was zero."""
+    """Unnormalised weights u (UQ1.31) of a node for each row of E, P (B, N), and per row:
+    their sum, underflowed terms, the ST_* status bits and whether the sum was zero."""
     emin = E.min(axis=1, keepdims=True)
     u = (exp_neg_q(E - emin) * P) >> np.uint64(31)  # both <= 2^31: product <= 2^62
     total = u.sum(axis=1, dtype=np.uint64)
     zero = total == 0
-    r = np.where(zero, np.uint64(0), np.uint64(1 << 62) // np.maximum(total, np.uint64(1)))
-    w = (u * r[:, None]) >> np.uint64(31)  # u <= total: u * r <= 2^62
     status = (np.where(zero, C["STM_ST_ZERO_SUM"], 0)
               | np.where(~zero & (total < C["STM_UNDERFLOW_SUM"]), C["STM_ST_UNDERFLOW"], 0)
               | np.where(emin[:, 0] > SAT_GUARD, C["STM_ST_SATURATED"], 0))
-    return w, (u == 0).sum(axis=1), status, zero
+    return u, total, (u == 0).sum(axis=1), status, zero
 
 
 def precompute(child: NodeQ, parent: NodeQ):
@@ -152,21 +151,22 @@ def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np
 
     E = {i: np.zeros((batch, len(n.samples)), np.uint64) for i, n in enumerate(nodes) if n.samples is not None}
     P = {i: np.full(e.shape, ONE, np.uint64) for i, e in E.items()}
-    w = None
     for i, n in enumerate(nodes):
         if n.samples is None:  # observed leaf: add its energy to the parent's
             z = energy_q(n, ev[:, n.evidence][:, None], nodes[n.parent].samples[None, :])
             E[n.parent] = np.minimum(E[n.parent] + z.astype(np.uint64), np.uint64(U32_MAX))
             continue
-        w, under, st, zero = node_weights(E[i], P[i])
+        u, total, under, st, zero = node_weights(E[i], P[i])
         uf += under
         status |= st
         zero_node = np.where(zero & (zero_node == 0), i + 1, zero_node)
         if n.kind == C["STM_KIND_ROOT"]:
             break
         L, recip, _ = pre[i]
-        coef = (w * recip[None, :]) >> np.uint64(31)  # w, recip <= 2^31
-        acc = np.stack([_matvec(coef[b], L) for b in range(batch)])  # sum <= ~2^62
+        # scale u/S by 2^-(31+sh) with sum(u) >> sh < 2^32, so the message sum stays < 2^63
+        sh = np.array([max(int(t).bit_length() - 32, 0) for t in total], np.uint64)
+        coef = (u * recip[None, :]) >> (np.uint64(31) + sh[:, None])  # u, recip <= 2^31
+        acc = np.stack([_matvec(coef[b], L) for b in range(batch)])
         for b in range(batch):
             m = renorm(acc[b], int(acc[b].max()))
             prod = P[n.parent][b] * m  # both < 2^31
@@ -175,7 +175,9 @@ def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np
     out2[:, 0] = status
     out2[:, 1] = np.minimum(uf, U32_MAX)
     out2[:, 2] = zero_node
-    out2[:, C["STM_OUT_HDR_WORDS"]:C["STM_OUT_HDR_WORDS"] + n_root] = w
+    out2[:, 4] = total & np.uint64(U32_MAX)
+    out2[:, 5] = total >> np.uint64(32)
+    out2[:, C["STM_OUT_HDR_WORDS"]:C["STM_OUT_HDR_WORDS"] + n_root] = u
     return out
 
 

@@ -21,8 +21,8 @@ ST_BAD_NET = _C["STM_ST_BAD_NET"]
 class StmResult:
     """Importance weights of the root population for each evidence set.
 
-    weights[b, l] approximates P(root = root_samples[l] | evidence b) / N ... normalised to
-    sum 1 per row (rows with ST_ZERO_SUM are all zero and their posterior is NaN).
+    weights[b, l] is the posterior weight of root sample l given evidence set b, each row
+    summing to 1 (rows with ST_ZERO_SUM are all zero and their posterior is NaN).
     """
 
     backend: str
@@ -31,7 +31,7 @@ class StmResult:
     weights: np.ndarray  # (batch, N_root) float64
     status: np.ndarray  # (batch,) int, ST_* bits
     underflows: np.ndarray  # (batch,) likelihood terms that underflowed
-    raw_weights: np.ndarray | None = None  # (batch, N_root) integer UQ1.31 for fixed-point tiers
+    raw_weights: np.ndarray | None = None  # (batch, N_root) unnormalised UQ1.31 of fixed-point tiers
     seconds: float = float("nan")  # wall time of the inference call
     info: dict = field(default_factory=dict)  # cycles, transfers, build details
 
