@@ -91,12 +91,10 @@ def cmd_demo(args) -> int:
         for b in dict.fromkeys((backend, "golden")):
             run_workload(build.__name__, args.samples, args.batch, b)
     out.mkdir(parents=True, exist_ok=True)
-    figures.error_vs_samples([workloads.two_layer_causal(), workloads.multi_layer_causal()],
-                             sizes=(100, 500, 2000), backends=(backend,), seeds=(0, 1),
-                             out_png=out / "stm_error_vs_samples.png")
-    figures.inferred_vs_theoretical([workloads.visual_auditory_haptic(), workloads.visual_haptic()],
-                                    samples=args.samples, backend=backend,
-                                    out_png=out / "stm_inferred_vs_theoretical.png")
+    figures.error_vs_samples(workloads.CAUSAL, sizes=(100, 500, 2000), backends=(backend, "golden"), seeds=(0, 1),
+                             n_evidence=50, out_png=out / "stm_error_vs_samples.png")
+    figures.multisensory(workloads.MULTISENSORY, n_samples=1000, backends=(backend, "golden"), n_evidence=100,
+                         out_png=out / "stm_inferred_vs_theoretical.png")
     print(f"wrote {out / 'stm_error_vs_samples.png'} and {out / 'stm_inferred_vs_theoretical.png'}")
     return 0
 
