@@ -16,7 +16,7 @@ import numpy as np
 
 from . import encode, golden, reference
 from .model import Network
-from .result import StmResult
+from .result import ST_BAD_NET, StmResult
 
 BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
 
@@ -24,8 +24,6 @@ BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
 def decode_out(out: np.ndarray, n_root: int, batch: int):
     """Split the kernel's out words into status, underflow counts, the root's unnormalised
     UQ1.31 weights and their sum."""
-    from .result import ST_BAD_NET
-
     if batch and out[0] == ST_BAD_NET and len(out) < batch * encode.out_row_words(n_root):
         raise ValueError("the kernel rejected the net buffer (STM_ST_BAD_NET)")
     rows = np.asarray(out[:batch * encode.out_row_words(n_root)]).reshape(batch, -1)

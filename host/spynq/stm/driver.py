@@ -48,8 +48,7 @@ def run_fpga(network, pops, evidence, timeout_s: float = 60.0, overlay=None):
     from .backends import _fixed_result
 
     ol = overlay or load_overlay()
-    ip = open_kernel(ol.device if hasattr(ol, "device") else None, STM_INTERFACE) if overlay is None else \
-        getattr(ol, f"{STM_INTERFACE.top}_0")
+    ip = getattr(ol, f"{STM_INTERFACE.top}_0")  # block-design instance name, see overlays/zcu104
     packed = encode.pack_network(network, pops)
     evw = encode.pack_evidence(network, evidence)
     batch = len(network.evidence_array(evidence))
