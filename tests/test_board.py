@@ -3,7 +3,7 @@ Skips everywhere else (no board here or in CI)."""
 import numpy as np
 import pytest
 
-from spynq.hw.board import OVERLAY_BIT, overlay_loaded
+from spynq.hw.board import OVERLAY_BIT, load_overlay
 
 pytestmark = pytest.mark.board
 
@@ -12,16 +12,10 @@ pytestmark = pytest.mark.board
 def overlay():
     if not OVERLAY_BIT.exists():
         pytest.skip(f"{OVERLAY_BIT.name} not built (needs Vivado) and no board here")
-    if not overlay_loaded():
-        try:
-            from spynq.hw.board import load_overlay
-
-            return load_overlay()
-        except Exception as e:  # not a PYNQ board
-            pytest.skip(f"cannot load the overlay here: {e}")
-    from spynq.hw.board import load_overlay
-
-    return load_overlay()
+    try:
+        return load_overlay()
+    except Exception as e:  # not a PYNQ board
+        pytest.skip(f"cannot load the overlay here: {e}")
 
 
 def test_stm_fpga_matches_golden(overlay):
