@@ -166,7 +166,7 @@ def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np
         # scale u/S by 2^-(31+sh) with sum(u) >> sh < 2^32, so the message sum stays < 2^63
         sh = np.array([max(int(t).bit_length() - 32, 0) for t in total], np.uint64)
         coef = (u * recip[None, :]) >> (np.uint64(31) + sh[:, None])  # u, recip <= 2^31
-        acc = np.stack([_matvec(coef[b], L) for b in range(batch)])
+        acc = coef @ L  # exact: every sum stays below 2^63 (see the kernel's MSG loop)
         for b in range(batch):
             m = renorm(acc[b], int(acc[b].max()))
             prod = P[n.parent][b] * m  # both < 2^31
@@ -180,12 +180,3 @@ def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np
     out2[:, C["STM_OUT_HDR_WORDS"]:C["STM_OUT_HDR_WORDS"] + n_root] = u
     return out
 
-
-def _matvec(coef: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """sum_k coef[k] * L[k, l] in exact uint64, in row blocks to bound memory."""
-    acc = np.zeros(L.shape[1], np.uint64)
-    nz = np.nonzero(coef)[0]
-    for s in range(0, len(nz), 256):
-        k = nz[s:s + 256]
-        acc += (coef[k, None] * L[k]).sum(axis=0, dtype=np.uint64)
-    return acc
