@@ -1,4 +1,5 @@
 """The accelerated kernels: folder name under hls/ -> interface. The next kernels add a line."""
+from .lif.interface import LIF_INTERFACE
 from .stm.interface import STM_INTERFACE
 
-KERNELS = {"stm": STM_INTERFACE}
+KERNELS = {"stm": STM_INTERFACE, "lif_delay": LIF_INTERFACE}

@@ -1,0 +1,32 @@
+// C ABI for the C-simulation backend (spynq.lif.backends.csim_call): 32-bit word buffers
+// in, m_axi beats for the HLS top function. Not part of the synthesized design.
+#include <vector>
+#include "lif_delay_kernel.h"
+
+static std::vector<lif_beat_t> to_beats(const uint32_t* w, uint32_t n_words) {
+    std::vector<lif_beat_t> b((n_words + 3) / 4 + 1, 0);
+    for (uint32_t i = 0; i < n_words; i++) b[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)) = w[i];
+    return b;
+}
+
+extern "C" uint32_t lif_csim_out_words(const uint32_t* net, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
+    return lif_out_words([&](uint32_t i) { return i < net_words ? net[i] : 0u; }, net_words, n_steps, batch);
+}
+
+// Returns the number of words written to out (out must hold lif_csim_out_words()).
+extern "C" uint32_t lif_csim_run(const uint32_t* net, uint32_t net_words, const uint32_t* in, uint32_t in_words,
+                                 uint32_t n_steps, uint32_t batch, uint32_t* out) {
+    uint32_t n_out = lif_csim_out_words(net, net_words, n_steps, batch);
+    std::vector<lif_beat_t> nb = to_beats(net, net_words), ib = to_beats(in, in_words), ob(n_out / 4 + 1, 0);
+    lif_delay_top(nb.data(), ib.data(), ob.data(), net_words, n_steps, batch);
+    for (uint32_t i = 0; i < n_out; i++) out[i] = ob[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)).to_uint();
+    return n_out;
+}
+
+// Loop trips since the last reset, in LifLoop order (C simulation only).
+extern "C" void lif_csim_trips(uint64_t* out, int reset) {
+    for (int i = 0; i < LIF_LOOP_COUNT; i++) {
+        out[i] = lif_trips[i];
+        if (reset) lif_trips[i] = 0;
+    }
+}

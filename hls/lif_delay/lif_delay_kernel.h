@@ -1,0 +1,100 @@
+// LIF delay kernel: declarations and the net-buffer parser shared by the top function,
+// the C-simulation bridge, the co-simulation adapter and the testbench.
+#ifndef LIF_DELAY_KERNEL_H
+#define LIF_DELAY_KERNEL_H
+#include <stdint.h>
+#include <ap_int.h>
+#include "lif_delay_config.h"
+
+typedef ap_uint<128> lif_beat_t;  // one m_axi beat: four 32-bit words, word 0 in bits 31:0
+
+void lif_delay_top(const lif_beat_t* net, const lif_beat_t* spikes_in, lif_beat_t* out,
+                   uint32_t net_words, uint32_t n_steps, uint32_t batch);
+
+// Loop trip counters for C simulation only: spynq.lif.cycles is checked against the
+// trips the code really makes. Names match the loop labels in lif_delay_top.cpp.
+#define LIF_LOOPS(X) X(LOAD) X(IN_SCAN) X(RUN) X(STORE_SPK) X(STORE_STATE)
+#define LIF_LOOP_ENUM(name) LIF_LOOP_##name,
+enum LifLoop { LIF_LOOPS(LIF_LOOP_ENUM) LIF_LOOP_COUNT };
+#ifndef __SYNTHESIS__
+extern uint64_t lif_trips[LIF_LOOP_COUNT];
+#define LIF_TRIP(name) (lif_trips[LIF_LOOP_##name]++)
+#else
+#define LIF_TRIP(name)
+#endif
+
+constexpr int LIF_MAX_HDR_WORDS = (LIF_HDR_WORDS + LIF_MAX_LAYERS * LIF_LAYER_WORDS + 3) / 4 * 4;
+constexpr int LIF_MAX_NET_WORDS = LIF_MAX_HDR_WORDS + LIF_MAX_SYN;
+
+struct LifLayerCfg {
+    uint32_t n_in, n_out, flags, alpha, beta, refractory, syn_ofs, groups;
+    int32_t theta, vreset;
+};
+
+struct LifNet {
+    uint32_t n_layers, n_in, hdr_words;  // hdr_words: first synapse word (P)
+    LifLayerCfg layer[LIF_MAX_LAYERS];
+};
+
+static inline uint32_t lif_pad_words(uint32_t n) { return (n + 3) / 4 * 4; }
+static inline uint32_t lif_groups(uint32_t n) { return (n + LIF_LANES - 1) / LIF_LANES; }
+static inline uint32_t lif_row_beats(uint32_t n) { return (n + LIF_BEAT_BITS - 1) / LIF_BEAT_BITS; }
+static inline uint32_t lif_hdr_words(uint32_t n_layers) {
+    return lif_pad_words(LIF_HDR_WORDS + n_layers * LIF_LAYER_WORDS);
+}
+// Beats of one sample's readouts of one layer: spike rows, then counts, v_last, v_max.
+static inline uint32_t lif_layer_out_beats(uint32_t n, uint32_t T) {
+    return T * lif_row_beats(n) + 3 * (lif_pad_words(n) / 4);
+}
+
+// Parse and validate. `word(i)` returns net word i. Returns false where the kernel writes
+// LIF_ST_BAD_NET (same rules as spynq.lif.golden.parse_net).
+template <class Word>
+bool lif_parse(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch, LifNet& n) {
+    if (net_words < (uint32_t)LIF_HDR_WORDS || net_words > (uint32_t)LIF_MAX_NET_WORDS) return false;
+    if (word(0) != (uint32_t)LIF_MAGIC) return false;
+    n.n_layers = word(1);
+    n.n_in = word(2);
+    if (n.n_layers < 1 || n.n_layers > (uint32_t)LIF_MAX_LAYERS || n.n_in < 1 || n.n_in > (uint32_t)LIF_MAX_IN)
+        return false;
+    n.hdr_words = lif_hdr_words(n.n_layers);
+    if (net_words < n.hdr_words || n_steps < 1 || n_steps > (uint32_t)LIF_MAX_T || batch > (uint32_t)LIF_MAX_BATCH)
+        return false;
+    uint32_t prev = n.n_in;
+    for (uint32_t k = 0; k < n.n_layers; k++) {
+        const uint32_t b = LIF_HDR_WORDS + k * LIF_LAYER_WORDS;
+        LifLayerCfg& L = n.layer[k];
+        L.n_in = word(b + LIF_LF_N_IN);
+        L.n_out = word(b + LIF_LF_N_OUT);
+        L.flags = word(b + LIF_LF_FLAGS);
+        L.alpha = word(b + LIF_LF_ALPHA);
+        L.beta = word(b + LIF_LF_BETA);
+        L.theta = (int32_t)word(b + LIF_LF_THETA);
+        L.vreset = (int32_t)word(b + LIF_LF_VRESET);
+        L.refractory = word(b + LIF_LF_REFRACTORY);
+        L.syn_ofs = word(b + LIF_LF_SYN_OFS);
+        if (L.n_in != prev || L.n_out < 1 || L.n_out > (uint32_t)LIF_MAX_N) return false;
+        L.groups = lif_groups(L.n_out);
+        const uint64_t n_words = (uint64_t)L.n_in * L.groups * LIF_LANES;
+        if (L.syn_ofs < n.hdr_words || (L.syn_ofs - n.hdr_words) % LIF_LANES ||
+            (uint64_t)L.syn_ofs + n_words > net_words || L.refractory > (uint32_t)LIF_MAX_REFRACTORY ||
+            (L.alpha >> 16) || (L.beta >> 16))
+            return false;
+        prev = L.n_out;
+    }
+    return true;
+}
+
+// Beats the kernel writes to `out`: the header beat plus every sample's readouts.
+static inline uint32_t lif_out_beats(const LifNet& n, uint32_t n_steps, uint32_t batch) {
+    uint32_t per = 0;
+    for (uint32_t k = 0; k < n.n_layers; k++) per += lif_layer_out_beats(n.layer[k].n_out, n_steps);
+    return 1 + batch * per;
+}
+template <class Word>
+uint32_t lif_out_words(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
+    LifNet n;
+    if (!lif_parse(word, net_words, n_steps, batch, n)) return 4;
+    return 4 * lif_out_beats(n, n_steps, batch);
+}
+#endif

@@ -1,0 +1,154 @@
+"""LIF networks on every backend, one API and one result type.
+
+  cpu     numpy float64 reference (the papers' maths)
+  golden  numpy fixed-point model of the kernel (bit-exact with csim, cosim, fpga)
+  csim    the HLS C++ built with g++ and called through ctypes
+  cosim   the HLS C++ behind the Vitis-shaped shell in Verilator, driven by the PYNQ driver
+  fpga    the overlay on a ZCU104 board through PYNQ
+  auto    fpga when an overlay is loaded, else cpu
+
+Networks larger than one kernel call (more than LIF_MAX_LAYERS layers or LIF_MAX_SYN
+synapse words) are split by ``plan_calls`` into consecutive calls: groups of whole layers,
+and a layer too large on its own into column tiles (independent neurons on the same
+input raster; the partition idea of the mapping-limit paper). Every fixed-point backend
+runs the same plan, so results stay bit-exact.
+"""
+from __future__ import annotations
+
+import ctypes
+import time
+
+import numpy as np
+
+from . import encode, golden, reference
+from .encode import C
+from .model import LifLayer, LifNetwork
+from .result import LifResult
+
+BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
+V_SCALE = float(1 << C["LIF_V_FRAC"])
+
+
+def plan_calls(network: LifNetwork) -> list[list[tuple[int, slice | None]]]:
+    """Kernel calls for a network: each call is a list of (layer index, column slice or
+    None); a call with a column slice holds that single layer tile."""
+    calls, cur, words = [], [], 0
+    for k, layer in enumerate(network.layers):
+        w = encode.syn_words(layer.n_in, layer.n_out)
+        if w > C["LIF_MAX_SYN"]:
+            if cur:
+                calls.append(cur)
+                cur, words = [], 0
+            cols = max(1, C["LIF_MAX_SYN"] // (layer.n_in * encode.LANES)) * encode.LANES
+            calls += [[(k, slice(c, min(c + cols, layer.n_out)))] for c in range(0, layer.n_out, cols)]
+            continue
+        if cur and (words + w > C["LIF_MAX_SYN"] or len(cur) == C["LIF_MAX_LAYERS"]):
+            calls.append(cur)
+            cur, words = [], 0
+        cur.append((k, None))
+        words += w
+    if cur:
+        calls.append(cur)
+    return calls
+
+
+def _sub_network(network: LifNetwork, call) -> LifNetwork:
+    layers = []
+    for k, cols in call:
+        layer = network.layers[k]
+        if cols is not None:
+            d = layer.delays
+            d = d if d is None or d.ndim == 1 else d[:, cols]
+            layer = LifLayer(layer.weights[:, cols], d, layer.params)
+        layers.append(layer)
+    return LifNetwork(layers)
+
+
+def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None) -> LifResult:
+    """Run the plan with call_fn(packed, raster_words, T, batch) -> (out words, seconds)."""
+    r = network.check_rasters(rasters)
+    batch, T, _ = r.shape
+    if batch > C["LIF_MAX_BATCH"]:
+        raise ValueError(f"batch {batch}: the kernel takes at most {C['LIF_MAX_BATCH']} samples per call")
+    if not 1 <= T <= C["LIF_MAX_T"]:
+        raise ValueError(f"T={T}: the kernel takes 1..{C['LIF_MAX_T']} steps")
+    if network.max_delay >= C["LIF_RING"]:
+        raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays 0..{C['LIF_RING'] - 1}")
+    n_layers = len(network.layers)
+    acc = {key: [[] for _ in range(n_layers)] for key in ("spikes", "counts", "v_last", "v_max")}
+    outs, seconds, calls = [], 0.0, plan_calls(network)
+    layer_input = {0: r}
+    for call in calls:
+        sub = _sub_network(network, call)
+        packed = encode.pack_network(sub)
+        src = layer_input[call[0][0]]
+        out, dt = call_fn(packed, encode.pack_rasters(src), T, batch)
+        seconds += dt
+        outs.append(out)
+        dec = encode.decode_out(out, packed.sizes, T, batch)
+        for pos, (k, cols) in enumerate(call):
+            for key in acc:
+                acc[key][k].append(dec[key][pos])
+            if cols is None or cols.stop == network.layers[k].n_out:
+                spikes = np.concatenate(acc["spikes"][k], axis=-1)
+                layer_input[k + 1] = spikes
+    res = {key: [np.concatenate(v, axis=-1) for v in vals] for key, vals in acc.items()}
+    return LifResult(name, res["spikes"], res["counts"],
+                     [v / V_SCALE for v in res["v_last"]], [v / V_SCALE for v in res["v_max"]],
+                     seconds, dict(info or {}, calls=len(calls)),
+                     {"out": outs, "v_last": res["v_last"], "v_max": res["v_max"], "plan": calls})
+
+
+def golden_call(packed, raster_words, T, batch):
+    t0 = time.perf_counter()
+    out = golden.run(packed.net, packed.net_words, raster_words, T, batch)
+    return out, time.perf_counter() - t0
+
+
+def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int, batch: int,
+              opt: str = "-O2") -> np.ndarray:
+    """Run the HLS top function natively on packed buffers; returns the out words."""
+    from ..hw import csim
+
+    lib = csim.load("lif_delay", opt)
+    u32p = ctypes.POINTER(ctypes.c_uint32)
+    for f in (lib.lif_csim_out_words, lib.lif_csim_run):
+        f.restype = ctypes.c_uint32
+    net = np.ascontiguousarray(net, np.uint32)
+    rasters = np.ascontiguousarray(rasters if len(rasters) else np.zeros(4), np.uint32)
+    n_out = lib.lif_csim_out_words(net.ctypes.data_as(u32p), net_words, n_steps, batch)
+    out = np.zeros(max(n_out, 4), np.uint32)
+    lib.lif_csim_run(net.ctypes.data_as(u32p), net_words, rasters.ctypes.data_as(u32p), len(rasters),
+                     n_steps, batch, out.ctypes.data_as(u32p))
+    return out[:n_out]
+
+
+def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResult:
+    """Run `network` on rasters (batch, T, n_in) bool; readouts of every layer."""
+    if backend == "auto":
+        from ..hw.board import overlay_loaded
+
+        backend = "fpga" if overlay_loaded() else "cpu"
+    if backend == "cpu":
+        return reference.run(network, rasters)
+    if backend == "golden":
+        return run_fixed("golden", network, rasters, golden_call)
+    if backend == "csim":
+        opt = opts.get("opt", "-O2")
+
+        def call(p, rw, T, batch):
+            csim_call(p.net, p.net_words, rw, T, 0, opt)  # build and load outside the timing
+            t0 = time.perf_counter()
+            out = csim_call(p.net, p.net_words, rw, T, batch, opt)
+            return out, time.perf_counter() - t0
+
+        return run_fixed("csim", network, rasters, call)
+    if backend == "cosim":
+        from .cosim import run_cosim
+
+        return run_cosim(network, rasters, **opts)
+    if backend == "fpga":
+        from .driver import run_fpga
+
+        return run_fpga(network, rasters, **opts)
+    raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")

@@ -1,0 +1,165 @@
+"""Pack a LIF network and spike rasters into the kernel's buffers, and unpack its output.
+
+Layout and formats are those of hls/lif_delay/lif_delay_config.h (read, not repeated).
+Networks or values the kernel cannot take raise ValueError here, before any backend
+runs, so every fixed-point backend rejects the same input with the same message.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fixed import quantize, to_u32
+from ..hw.cconfig import read_constants
+from .model import LifNetwork
+
+C = read_constants("lif_delay/lif_delay_config.h")
+LANES = C["LIF_LANES"]
+BEAT_BITS = C["LIF_BEAT_BITS"]
+V_MAX = (1 << (C["LIF_STATE_BITS"] - 1)) - 1
+V_MIN = -V_MAX - 1
+
+
+def pad_words(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+def groups(n: int) -> int:
+    return -(-n // LANES)
+
+
+def row_words(n: int) -> int:
+    """Words of one raster row of n bits (whole 128-bit beats)."""
+    return -(-n // BEAT_BITS) * (BEAT_BITS // 32)
+
+
+def syn_words(n_in: int, n_out: int) -> int:
+    return n_in * groups(n_out) * LANES
+
+
+def layer_out_words(n: int, T: int) -> int:
+    return T * row_words(n) + 3 * pad_words(n)
+
+
+def out_words(sizes, T: int, batch: int) -> int:
+    """Words the kernel writes: the header beat and every sample's readouts."""
+    return C["LIF_OUT_HDR_WORDS"] + batch * sum(layer_out_words(n, T) for n in sizes[1:])
+
+
+@dataclass
+class Packed:
+    net: np.ndarray  # uint32, whole beats
+    net_words: int
+    sizes: list
+
+
+def check_limits(network: LifNetwork, T: int | None = None, batch: int | None = None) -> None:
+    if len(network.layers) > C["LIF_MAX_LAYERS"]:
+        raise ValueError(f"{len(network.layers)} layers, the kernel takes at most {C['LIF_MAX_LAYERS']} per call")
+    if network.n_in > C["LIF_MAX_IN"]:
+        raise ValueError(f"{network.n_in} inputs, the kernel takes at most {C['LIF_MAX_IN']}")
+    for i, layer in enumerate(network.layers):
+        if layer.n_out > C["LIF_MAX_N"]:
+            raise ValueError(f"layer {i}: {layer.n_out} neurons, the kernel takes at most {C['LIF_MAX_N']}")
+        if layer.params.refractory > C["LIF_MAX_REFRACTORY"]:
+            raise ValueError(f"layer {i}: refractory {layer.params.refractory} > {C['LIF_MAX_REFRACTORY']}")
+    if network.max_delay >= C["LIF_RING"]:
+        raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays 0..{C['LIF_RING'] - 1}")
+    total = sum(syn_words(layer.n_in, layer.n_out) for layer in network.layers)
+    if total > C["LIF_MAX_SYN"]:
+        raise ValueError(f"{total} synapse words (rows padded to {LANES} lanes): the kernel holds "
+                         f"{C['LIF_MAX_SYN']}; split the network (spynq.lif.backends.plan_calls)")
+    if T is not None and not 1 <= T <= C["LIF_MAX_T"]:
+        raise ValueError(f"T={T}: the kernel takes 1..{C['LIF_MAX_T']} steps")
+    if batch is not None and batch > C["LIF_MAX_BATCH"]:
+        raise ValueError(f"batch {batch}: the kernel takes at most {C['LIF_MAX_BATCH']} samples per call")
+
+
+def decay_q(a: float, what: str) -> int:
+    q = int(round(a * (1 << C["LIF_DECAY_FRAC"])))
+    if q >= 1 << C["LIF_DECAY_FRAC"]:
+        raise ValueError(f"{what}={a} rounds to 1.0 in UQ0.16; use a value below 1 - 2^-17")
+    return q
+
+
+def state_q(v: float, what: str) -> int:
+    q = int(quantize([v], C["LIF_V_FRAC"], what=what)[0])
+    if not V_MIN <= q <= V_MAX:
+        raise ValueError(f"{what}={v} is outside the Q7.16 membrane range (|v| < 128)")
+    return q
+
+
+def weights_q(w: np.ndarray, what: str) -> np.ndarray:
+    q = quantize(w, C["LIF_W_FRAC"], what=what)
+    lim = 1 << (C["LIF_W_BITS"] - 1)
+    if np.any(q < -lim) or np.any(q >= lim):
+        raise ValueError(f"{what}: a weight is outside the Q3.12 range (|w| < 8); rescale the layer")
+    return q
+
+
+def pack_network(network: LifNetwork) -> Packed:
+    network.validate()
+    check_limits(network)
+    L = len(network.layers)
+    hdr = [C["LIF_MAGIC"], L, network.n_in] + [0] * (C["LIF_HDR_WORDS"] - 3)
+    table = np.zeros((L, C["LIF_LAYER_WORDS"]), np.int64)
+    ofs = pad_words(C["LIF_HDR_WORDS"] + L * C["LIF_LAYER_WORDS"])
+    blobs = []
+    for k, layer in enumerate(network.layers):
+        p = layer.params
+        f = table[k]
+        f[C["LIF_LF_N_IN"]], f[C["LIF_LF_N_OUT"]] = layer.n_in, layer.n_out
+        f[C["LIF_LF_FLAGS"]] = (C["LIF_FL_SUBTRACT"] if p.reset == "subtract" else 0) | \
+                               (C["LIF_FL_CURRENT"] if p.beta is not None else 0)
+        f[C["LIF_LF_ALPHA"]] = decay_q(p.alpha, f"layer {k} alpha")
+        f[C["LIF_LF_BETA"]] = decay_q(p.beta, f"layer {k} beta") if p.beta is not None else 0
+        th = state_q(p.threshold, f"layer {k} threshold")
+        if th <= 0:
+            raise ValueError(f"layer {k}: threshold {p.threshold} rounds to 0 in Q7.16")
+        f[C["LIF_LF_THETA"]] = th
+        f[C["LIF_LF_VRESET"]] = state_q(p.v_reset, f"layer {k} v_reset")
+        f[C["LIF_LF_REFRACTORY"]] = int(p.refractory)
+        f[C["LIF_LF_SYN_OFS"]] = ofs
+        g = groups(layer.n_out)
+        words = np.zeros((layer.n_in, g * LANES), np.int64)
+        words[:, :layer.n_out] = (weights_q(layer.weights, f"layer {k} weights") & 0xFFFF) | \
+            (layer.synapse_delays() << C["LIF_DELAY_SHIFT"])
+        blobs.append(words.ravel())
+        ofs += words.size  # a multiple of LANES words: whole beats
+    words = np.concatenate([np.asarray(hdr, np.int64), table.ravel(),
+                            np.zeros(pad_words(len(hdr) + table.size) - len(hdr) - table.size, np.int64)] + blobs)
+    return Packed(to_u32(words), len(words), network.sizes)
+
+
+def pack_rasters(rasters: np.ndarray) -> np.ndarray:
+    """(batch, T, n) bool -> uint32 words: rows of n bits, bit i in word i/32 bit i%32,
+    each row padded to whole 128-bit beats."""
+    r = np.asarray(rasters, bool)
+    b, T, n = r.shape
+    padded = np.zeros((b, T, row_words(n) * 32), bool)
+    padded[:, :, :n] = r
+    return np.packbits(padded, axis=2, bitorder="little").view("<u4").reshape(-1).astype(np.uint32)
+
+
+def unpack_rasters(words: np.ndarray, batch: int, T: int, n: int) -> np.ndarray:
+    w = np.ascontiguousarray(np.asarray(words, np.uint32).astype("<u4")).reshape(batch, T, row_words(n))
+    return np.unpackbits(w.view(np.uint8), axis=2, bitorder="little")[:, :, :n].astype(bool)
+
+
+def decode_out(out: np.ndarray, sizes, T: int, batch: int) -> dict:
+    """Split out words into per-layer spikes, counts, v_last and v_max (integers)."""
+    out = np.asarray(out, np.uint32)
+    if len(out) < out_words(sizes, T, batch) or (batch and out[0] & C["LIF_ST_BAD_NET"]):
+        raise ValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
+    body = out[C["LIF_OUT_HDR_WORDS"]:].reshape(batch, -1)
+    res = {"spikes": [], "counts": [], "v_last": [], "v_max": []}
+    ofs = 0
+    for n in sizes[1:]:
+        rw, pw = T * row_words(n), pad_words(n)
+        res["spikes"].append(unpack_rasters(body[:, ofs:ofs + rw].ravel(), batch, T, n))
+        ofs += rw
+        for key in ("counts", "v_last", "v_max"):
+            res[key].append(body[:, ofs:ofs + n].view(np.int32).astype(np.int64))
+            ofs += pw
+    return res

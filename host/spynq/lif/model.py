@@ -1,0 +1,224 @@
+"""LIF networks with delays: parameters, layers, validation, the .npz file format.
+
+A network is a chain of fully connected spiking layers. Layer l maps n_in inputs to
+n_out LIF neurons with weights W (n_in, n_out) and integer delays that are absent
+(None), axonal (shape (n_in,), d_ij = d_i, as in the axonal-delay speech paper) or per
+synapse (shape (n_in, n_out), as in SpikeProp with delays and SpiNNaker 2). The update
+order is written once in hls/lif_delay/lif_delay_config.h and spynq.lif.golden.
+
+.npz format (``save_npz`` / ``load_npz``), one file:
+  format_version      int, currently 1
+  n_layers            int
+  layer{i}_weights    float64 (n_in, n_out)
+  layer{i}_delays     int64 (n_in,) or (n_in, n_out); absent when the layer has none
+  layer{i}_params     JSON string of LifParams fields
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+FORMAT_VERSION = 1
+RESETS = ("zero", "subtract")
+
+
+@dataclass
+class LifParams:
+    """alpha: membrane decay per step in [0, 1); beta: synaptic-current decay in [0, 1)
+    or None (no current state); reset "zero" (to v_reset) or "subtract" (V -= threshold);
+    refractory: steps after a spike during which V is held and no spike occurs."""
+
+    alpha: float
+    beta: float | None = None
+    threshold: float = 1.0
+    reset: str = "zero"
+    v_reset: float = 0.0
+    refractory: int = 0
+
+    def validate(self, where: str = "params") -> None:
+        if not (0.0 <= float(self.alpha) < 1.0):
+            raise ValueError(f"{where}: alpha={self.alpha} must be in [0, 1)")
+        if self.beta is not None and not (0.0 <= float(self.beta) < 1.0):
+            raise ValueError(f"{where}: beta={self.beta} must be in [0, 1) or None")
+        if not (np.isfinite(self.threshold) and self.threshold > 0):
+            raise ValueError(f"{where}: threshold={self.threshold} must be positive")
+        if self.reset not in RESETS:
+            raise ValueError(f"{where}: reset={self.reset!r} must be one of {RESETS}")
+        if not np.isfinite(self.v_reset):
+            raise ValueError(f"{where}: v_reset must be finite")
+        if int(self.refractory) != self.refractory or self.refractory < 0:
+            raise ValueError(f"{where}: refractory={self.refractory} must be a non-negative integer")
+
+
+@dataclass
+class LifLayer:
+    weights: np.ndarray  # (n_in, n_out)
+    delays: np.ndarray | None = None  # None, (n_in,) axonal or (n_in, n_out) per synapse
+    params: LifParams = field(default_factory=lambda: LifParams(alpha=0.9))
+
+    def __post_init__(self):
+        self.weights = np.asarray(self.weights, float)
+        if self.delays is not None:
+            d = np.asarray(self.delays)
+            if d.size and not np.all(np.equal(np.mod(d, 1), 0)):
+                raise ValueError("delays must be integers")
+            self.delays = d.astype(np.int64)
+
+    @property
+    def n_in(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.weights.shape[1]
+
+    @property
+    def delay_mode(self) -> str | None:
+        if self.delays is None:
+            return None
+        return "axonal" if self.delays.ndim == 1 else "synapse"
+
+    def synapse_delays(self) -> np.ndarray:
+        """Delays as a full (n_in, n_out) int64 matrix (0 where the layer has none)."""
+        if self.delays is None:
+            return np.zeros(self.weights.shape, np.int64)
+        if self.delays.ndim == 1:
+            return np.repeat(self.delays[:, None], self.n_out, axis=1)
+        return self.delays
+
+    def validate(self, where: str = "layer") -> None:
+        w = self.weights
+        if w.ndim != 2 or w.shape[0] < 1 or w.shape[1] < 1:
+            raise ValueError(f"{where}: weights must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{where}: weights contain NaN or inf")
+        if self.delays is not None:
+            d = self.delays
+            if d.shape not in ((self.n_in,), (self.n_in, self.n_out)):
+                raise ValueError(f"{where}: delays shape {d.shape} must be (n_in,)={(self.n_in,)} (axonal) "
+                                 f"or (n_in, n_out)={w.shape} (per synapse)")
+            if d.size and d.min() < 0:
+                raise ValueError(f"{where}: delays must be >= 0, got {d.min()}")
+        self.params.validate(f"{where} params")
+
+
+class LifNetwork:
+    """A chain of LifLayers; layer l+1 takes layer l's spikes."""
+
+    def __init__(self, layers: list[LifLayer]):
+        self.layers = list(layers)
+        self.validate()
+
+    def validate(self) -> None:
+        if not self.layers:
+            raise ValueError("a LifNetwork needs at least one layer")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, LifLayer):
+                raise TypeError(f"layer {i} is a {type(layer).__name__}, not a LifLayer")
+            layer.validate(f"layer {i}")
+            if i and layer.n_in != self.layers[i - 1].n_out:
+                raise ValueError(f"layer {i} has n_in={layer.n_in} but layer {i - 1} has n_out="
+                                 f"{self.layers[i - 1].n_out}")
+
+    @property
+    def n_in(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.n_in] + [layer.n_out for layer in self.layers]
+
+    @property
+    def max_delay(self) -> int:
+        return max((int(layer.delays.max()) if layer.delays is not None and layer.delays.size else 0)
+                   for layer in self.layers)
+
+    def check_rasters(self, rasters) -> np.ndarray:
+        r = np.asarray(rasters)
+        if r.ndim == 2:
+            r = r[None]
+        if r.ndim != 3 or r.shape[2] != self.n_in:
+            raise ValueError(f"rasters must be (batch, T, n_in={self.n_in}), got shape {np.shape(rasters)}")
+        if r.shape[1] < 1:
+            raise ValueError("rasters need at least one time step")
+        if r.dtype != bool:
+            if not np.all((r == 0) | (r == 1)):
+                raise ValueError("rasters must be boolean (0/1) spikes")
+            r = r.astype(bool)
+        return r
+
+    # ---- file format
+    def save_npz(self, path) -> None:
+        arrays = {"format_version": np.array(FORMAT_VERSION), "n_layers": np.array(len(self.layers))}
+        for i, layer in enumerate(self.layers):
+            arrays[f"layer{i}_weights"] = layer.weights
+            if layer.delays is not None:
+                arrays[f"layer{i}_delays"] = layer.delays
+            arrays[f"layer{i}_params"] = np.array(json.dumps(asdict(layer.params)))
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load_npz(cls, path) -> "LifNetwork":
+        with np.load(path, allow_pickle=False) as z:
+            if "format_version" not in z:
+                raise ValueError(f"{path}: not a spynq LIF network file (no format_version)")
+            version = int(z["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
+            layers = []
+            for i in range(int(z["n_layers"])):
+                params = LifParams(**json.loads(str(z[f"layer{i}_params"])))
+                delays = z[f"layer{i}_delays"] if f"layer{i}_delays" in z else None
+                layers.append(LifLayer(z[f"layer{i}_weights"], delays, params))
+        return cls(layers)
+
+    def __repr__(self) -> str:
+        modes = [layer.delay_mode or "none" for layer in self.layers]
+        return f"LifNetwork(sizes={self.sizes}, delays={modes}, max_delay={self.max_delay})"
+
+
+def random_network(rng: np.random.Generator, sizes, delay_mode: str | None = "synapse", max_delay: int = 16,
+                   weight_scale: float = 2.0, current: bool | None = None, reset: str | None = None,
+                   refractory: int | None = None, quantized: bool = True) -> LifNetwork:
+    """A random network for tests and benchmarks.
+
+    delay_mode: None, "axonal", "synapse" or "mixed" (a random mode per layer); delays are
+    uniform in 0..max_delay. Unset options (None) are drawn per layer. weights ~
+    N(0.2, 1) * weight_scale / sqrt(n_in). quantized=True puts weights and decays on the
+    kernel's grid (Q3.12, UQ0.16), so cpu and golden differ only by rounding in the loop.
+    """
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        mode = delay_mode if delay_mode != "mixed" else rng.choice([None, "axonal", "synapse"])
+        w = (rng.normal(0.2, 1.0, (n_in, n_out)) * weight_scale / np.sqrt(n_in)).clip(-7.9, 7.9)
+        if mode is None:
+            d = None
+        elif mode == "axonal":
+            d = rng.integers(0, max_delay + 1, n_in)
+        elif mode == "synapse":
+            d = rng.integers(0, max_delay + 1, (n_in, n_out))
+        else:
+            raise ValueError(f"delay_mode {mode!r}: use None, 'axonal', 'synapse' or 'mixed'")
+        alpha = float(rng.uniform(0.5, 0.99))
+        use_cur = bool(rng.integers(0, 2)) if current is None else current
+        beta = float(rng.uniform(0.3, 0.95)) if use_cur else None
+        if quantized:
+            w = np.round(w * 4096) / 4096
+            alpha = round(alpha * 65536) / 65536
+            beta = None if beta is None else round(beta * 65536) / 65536
+        params = LifParams(alpha=alpha, beta=beta, threshold=float(np.round(rng.uniform(0.5, 1.5), 4)),
+                           reset=reset or str(rng.choice(RESETS)),
+                           v_reset=float(np.round(rng.uniform(-0.3, 0.2), 4)) if rng.random() < 0.5 else 0.0,
+                           refractory=int(rng.integers(0, 4)) if refractory is None else refractory)
+        layers.append(LifLayer(w, d, params))
+    return LifNetwork(layers)
+
+
+def random_rasters(rng: np.random.Generator, batch: int, T: int, n_in: int, density: float = 0.05) -> np.ndarray:
+    return rng.random((batch, T, n_in)) < density
