@@ -69,7 +69,8 @@ def write_json(rows: list[Row], path: Path, meta: dict | None = None) -> None:
     path.write_text(json.dumps(doc, indent=2, default=float))
 
 
-def plot(rows: list[Row], path: Path, title: str) -> None:
+def plot(rows: list[Row], path: Path, title: str, xlabel: str = "samples per population",
+         ylabel: str = "latency per evidence set (ms)") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -87,9 +88,9 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(w, fontsize=9)
-        ax.set_xlabel("samples per population")
+        ax.set_xlabel(xlabel)
         ax.grid(True, which="both", alpha=0.3)
-    axes[0][0].set_ylabel("latency per evidence set (ms)")
+    axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -2,7 +2,8 @@
 
   info                 which backends this machine has
   stm                  run one STM workload on a backend and compare with the exact posterior
-  bench stm            CPU vs FPGA latency table, JSON and plot
+  lif                  the LIF-with-delays demos: Jeffress coincidence detection, speech shape
+  bench stm|lif        CPU vs FPGA latency table, JSON and plot
   demo                 the main job on the best backend present (make demo)
 """
 from __future__ import annotations
@@ -67,10 +68,31 @@ def cmd_stm(args) -> int:
     return 0
 
 
+def cmd_lif(args) -> int:
+    from .lif import backends, demos
+
+    if args.demo == "jeffress":
+        acc = demos.jeffress_accuracy(args.backend, n_trials=args.trials, seed=args.seed)
+        for cond in ("clean", "jitter"):
+            a = acc[cond]
+            print(f"Jeffress ITD estimation on {acc['backend']} ({cond}, {acc['n_trials']} trials, "
+                  f"|ITD| <= {acc['max_itd']}): exact {a['exact']:.3f}, mean |error| {a['mae']:.3f} steps")
+    else:
+        shape = demos.BenchmarkShape(demos.speech_shape_network(seed=args.seed), T=args.steps)
+        res = backends.run(shape.network, shape.rasters(args.batch, seed=args.seed), args.backend)
+        rates = [f"{s.mean():.3f}" for s in res.spikes]
+        print(f"speech shape {shape.network.n_in}-...-{shape.network.n_out} on {res.backend}: "
+              f"{res.seconds / args.batch * 1e3:.2f} ms per sample, firing rate per layer {rates}, "
+              f"output counts of sample 0: {res.counts[-1][0].tolist()}")
+    return 0
+
+
 def cmd_bench(args) -> int:
-    if args.kernel != "stm":
-        print(f"no benchmark for kernel {args.kernel!r} yet (available: stm)", file=sys.stderr)
-        return 2
+    if args.kernel == "lif":
+        from .lif import bench
+
+        bench.run(Path(args.out), batch=args.batch, repeats=args.repeats, golden=not args.no_golden)
+        return 0
     from .stm import bench
 
     sizes = tuple(int(s) for s in args.sizes.split(","))
@@ -112,9 +134,18 @@ def main(argv=None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(fn=cmd_stm)
 
+    lf = sub.add_parser("lif", help="LIF-with-delays demos")
+    lf.add_argument("demo", choices=("jeffress", "speech"))
+    lf.add_argument("--backend", default="auto", choices=("auto", "cpu", "golden", "csim", "cosim", "fpga"))
+    lf.add_argument("--trials", type=int, default=200)
+    lf.add_argument("--steps", type=int, default=100)
+    lf.add_argument("--batch", type=int, default=16)
+    lf.add_argument("--seed", type=int, default=0)
+    lf.set_defaults(fn=cmd_lif)
+
     b = sub.add_parser("bench", help="CPU vs FPGA latency")
-    b.add_argument("kernel", choices=("stm",))
-    b.add_argument("--sizes", default="1000,2000,4000")
+    b.add_argument("kernel", choices=("stm", "lif"))
+    b.add_argument("--sizes", default="1000,2000,4000", help="STM sample counts")
     b.add_argument("--batch", type=int, default=8)
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--workloads", default="", help="comma-separated subset")

@@ -128,12 +128,3 @@ def depths_from_csynth(report_xml: Path) -> dict:
                 depths[name] = int(depth.text)
     return depths
 
-
-def target_estimate(seed: int = 0, batch: int = 64, density: float = 0.05) -> dict:
-    """The issue's target: 700-128-128-20, per-synapse delays up to 64, T=100, 5% input."""
-    from .model import random_network, random_rasters
-
-    rng = np.random.default_rng(seed)
-    net = random_network(rng, [700, 128, 128, 20], "synapse", 64)
-    r = random_rasters(rng, batch, 100, 700, density)
-    return lif_cycles(net, r).summary()

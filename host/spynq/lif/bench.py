@@ -1,0 +1,51 @@
+"""`spynq bench lif`: CPU (numpy float, numpy fixed, native C++ -O3) against the FPGA
+(cycle-model estimate at 200 MHz here; measured on a board with the overlay loaded), for
+the issue's 700-128-128-20 network with per-synapse delays up to 64 and the speech
+paper's In-128-128-Out shape with axonal delays, at 5 % input density."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import bench
+from . import backends, cycles, demos
+
+STEPS = (50, 100, 200)
+
+
+def shapes(T: int):
+    speech = demos.speech_shape_network()
+    return {"700-128-128-20 synaptic d<=64": demos.benchmark_shape(T=T),
+            "speech 700-128-128-20 axonal d<=64": demos.BenchmarkShape(speech, T=T, density=0.05)}
+
+
+def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: bool = True) -> list:
+    from ..hw.board import overlay_loaded
+
+    rows = []
+    on_board = overlay_loaded()
+    for T in steps:
+        for name, shape in shapes(T).items():
+            net, r = shape.network, shape.rasters(batch, seed=1)
+            bench.progress(f"{name} T={T}")
+
+            def add(backend, seconds, source, **extra):
+                rows.append(bench.Row("lif_delay", name, T, batch, backend, seconds, source, extra))
+
+            add("cpu", bench.time_call(lambda: backends.run(net, r, "cpu"), repeats), "measured")
+            if golden:
+                add("golden", bench.time_call(lambda: backends.run(net, r, "golden"), 1, 0), "measured")
+            add("native-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats),
+                "measured: the HLS C++ built with g++ -O3")
+            spikes = backends.run(net, r, "golden").spikes
+            rep = cycles.lif_cycles(net, r, spikes)
+            add("fpga-model", rep.total / cycles.CLOCK_HZ, "estimated: cycle model at 200 MHz", **rep.summary())
+            if on_board:
+                res = backends.run(net, r, "fpga")
+                add("fpga", res.seconds, "measured on the board", **res.info)
+    out_dir = Path(out_dir)
+    bench.print_table(rows)
+    bench.write_json(rows, out_dir / "lif_bench.json", {"batch": batch, "steps": list(steps)})
+    bench.plot(rows, out_dir / "lif_bench.png", f"LIF with delays, batch of {batch} rasters", xlabel="time steps T",
+               ylabel="latency per sample (ms)")
+    print(f"wrote {out_dir / 'lif_bench.json'} and {out_dir / 'lif_bench.png'}")
+    return rows
