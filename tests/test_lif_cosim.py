@@ -8,6 +8,7 @@ import pytest
 from spynq.hw.interface import M_AXI_BEAT_BYTES
 from spynq.lif import cycles, encode, golden
 from spynq.lif.cosim import cosim_jobs
+from spynq.lif.model import random_rasters
 
 from conftest import verilator_root
 from lif_cases import packed, small_cases
@@ -64,7 +65,7 @@ def test_speech_shape_network_in_cosim():
 
     net = demos.speech_shape_network(seed=3)
     assert net.max_delay == 64 and [l.n_out for l in net.layers] == [128, 128, 20]
-    r = demos.random_rasters(net.n_in, 30, 0.05, batch=2, seed=4)
+    r = random_rasters(np.random.default_rng(4), 2, 30, net.n_in, 0.05)
     (res,) = cosim_jobs([packed(net, r) + (600.0,)], timeout_s=1500)
     res.raise_for_error()
     out, _ = res.value

@@ -14,7 +14,7 @@ import pytest
 backends = pytest.importorskip("spynq.lif.backends", reason="LIF core (spynq.lif.backends) not written yet")
 from conftest import require_tool  # noqa: E402
 from spynq.lif import demos, plots  # noqa: E402
-from spynq.lif.model import LifNetwork, LifParams  # noqa: E402
+from spynq.lif.model import LifNetwork, LifParams, random_rasters  # noqa: E402
 from spynq.lif.torch_convert import from_state_dict  # noqa: E402
 
 FIXED = ("cpu", "golden")
@@ -125,7 +125,7 @@ def test_speech_shape_network_builds():
 
 def test_speech_shape_cpu_vs_golden():
     net = demos.speech_shape_network(seed=1)
-    x = demos.random_rasters(700, 100, 0.05, batch=4, seed=2)
+    x = random_rasters(np.random.default_rng(2), 4, 100, 700, 0.05)
     assert x.shape == (4, 100, 700) and abs(x.mean() - 0.05) < 0.005
     rc = backends.run(net, x, backend="cpu")
     rg = backends.run(net, x, backend="golden")
@@ -149,7 +149,7 @@ def test_speech_shape_npz_roundtrip(tmp_path):
         assert np.array_equal(a.weights, b.weights) and a.weights.dtype == b.weights.dtype
         assert (a.delays is None and b.delays is None) or np.array_equal(a.delays, b.delays)
         assert a.params == b.params
-    x = demos.random_rasters(700, 60, 0.05, batch=2, seed=5)
+    x = random_rasters(np.random.default_rng(5), 2, 60, 700, 0.05)
     r1, r2 = backends.run(net, x, backend="cpu"), backends.run(back, x, backend="cpu")
     assert all(np.array_equal(s1, s2) for s1, s2 in zip(r1.spikes, r2.spikes))
 
@@ -167,7 +167,7 @@ def test_benchmark_shape():
 
 def test_plots_write_pngs(tmp_path):
     net = demos.speech_shape_network(n_in=64, hidden=(32, 32), n_out=8, max_delay=16, seed=0)
-    x = demos.random_rasters(64, 40, 0.1, batch=2, seed=0)
+    x = random_rasters(np.random.default_rng(0), 2, 40, 64, 0.1)
     d = plots.spike_rasters(net, x, out_png=tmp_path / "rasters.png")
     assert len(d["layers"]) == 3 and d["input"].shape == (40, 64)
     m = plots.membrane_traces(net, x, layer=1, out_png=tmp_path / "traces.png")

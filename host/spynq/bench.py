@@ -52,12 +52,13 @@ def print_table(rows: list[Row], file=sys.stdout) -> None:
     backends = list(dict.fromkeys(r.backend for r in rows))
     keys = list(dict.fromkeys((r.workload, r.size) for r in rows))
     cell = {(r.workload, r.size, r.backend): r for r in rows}
-    head = f"{'workload':26s} {'size':>6s} " + " ".join(f"{b:>14s}" for b in backends)
+    wide = max([len("workload")] + [len(w) for w, _ in keys])
+    head = f"{'workload':{wide}s} {'size':>6s} " + " ".join(f"{b:>14s}" for b in backends)
     print("per-item latency (ms); fpga-model = cycle-model estimate at 200 MHz", file=file)
     print(head, file=file)
     for w, s in keys:
         vals = [cell.get((w, s, b)) for b in backends]
-        print(f"{w:26s} {s:6d} " + " ".join(f"{1e3 * v.per_item:14.4f}" if v else f"{'-':>14s}" for v in vals),
+        print(f"{w:{wide}s} {s:6d} " + " ".join(f"{1e3 * v.per_item:14.4f}" if v else f"{'-':>14s}" for v in vals),
               file=file)
 
 

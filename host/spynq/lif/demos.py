@@ -12,7 +12,7 @@ the axonal-delay speech network's shape, and the benchmark shape of the issue.
       Δ -> detector Δ + max_itd (`Jeffress.expected_detector`), and for noise-free
       trains that detector fires once per input spike and every other detector strictly
       less (see `jeffress`), so the estimate is exact for every Δ in range.
-  speech_shape_network / random_rasters:
+  speech_shape_network:
       the In-128FC-VAD-128FC-VAD-Out network of the axonal-delay speech paper (seed 003,
       "learnable axonal delay ... spoken word recognition", SHD settings) with random
       weights and random per-neuron delays 0..64.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..hw.cconfig import read_constants
-from .model import LifLayer, LifNetwork, LifParams
+from .model import LifLayer, LifNetwork, LifParams, random_rasters
 
 _C = read_constants("lif_delay/lif_delay_config.h")
 W_STEP = 2.0 ** -_C["LIF_W_FRAC"]  # the kernel's weight grid (Q3.12)
@@ -287,13 +287,6 @@ def alpha_params(tau_s: float = SHD_TAU_S, threshold: float = 1.0, quantized: bo
     return LifParams(alpha=a, beta=a, threshold=float(threshold), reset="zero")
 
 
-def random_rasters(n_in: int, T: int, density: float, batch: int = 1, seed=0) -> np.ndarray:
-    """(batch, T, n_in) bool Bernoulli(density) input rasters."""
-    if not 0.0 <= density <= 1.0:
-        raise ValueError("density must be in [0, 1]")
-    return np.random.default_rng(seed).random((batch, T, n_in)) < density
-
-
 def _random_weights(rng, n_in, n_out, gain, tau_s, quantized):
     # N(0, (gain / sqrt(n_in))^2) / tau_s; gain 3 chosen so that a 5 % input raster keeps
     # every layer of the 700-128-128-20 shape active but far from saturated (T = 100,
@@ -340,7 +333,7 @@ class BenchmarkShape:
     sizes: tuple = field(default_factory=tuple)
 
     def rasters(self, batch: int = 1, seed=0) -> np.ndarray:
-        return random_rasters(self.network.n_in, self.T, self.density, batch, seed)
+        return random_rasters(np.random.default_rng(seed), batch, self.T, self.network.n_in, self.density)
 
 
 def benchmark_shape(sizes=(700, 128, 128, 20), max_delay: int = 64, T: int = 100, density: float = 0.05, seed=0,

@@ -221,4 +221,7 @@ def random_network(rng: np.random.Generator, sizes, delay_mode: str | None = "sy
 
 
 def random_rasters(rng: np.random.Generator, batch: int, T: int, n_in: int, density: float = 0.05) -> np.ndarray:
+    """(batch, T, n_in) bool Bernoulli(density) input rasters."""
+    if not 0.0 <= density <= 1.0:
+        raise ValueError("density must be in [0, 1]")
     return rng.random((batch, T, n_in)) < density

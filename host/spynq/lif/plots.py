@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import demos
+from .model import random_rasters
 
 
 def run(network, rasters, backend="cpu"):
@@ -225,7 +226,7 @@ def main(argv=None) -> int:
     jeffress_counts(backend=a.backend, accuracy=acc, seed=a.seed, noise=demos.CONDITIONS["jitter"],
                     out_png=out / "lif_jeffress_noisy.png")
     net = demos.speech_shape_network(seed=a.seed)
-    x = demos.random_rasters(net.n_in, 100, 0.05, batch=1, seed=a.seed)
+    x = random_rasters(np.random.default_rng(a.seed), 1, 100, net.n_in, 0.05)
     r = spike_rasters(net, x, backend=a.backend, out_png=out / "lif_speech_rasters.png",
                       title="speech-shape network 700-128-128-20, axonal delays 0..64, 5 % input")
     m = membrane_traces(net, x, layer=1, backend=a.backend, out_png=out / "lif_speech_traces.png")
