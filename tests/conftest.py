@@ -37,3 +37,20 @@ def require_tool(name: str, why: str) -> str:
     if path is None:
         pytest.skip(f"{name} not on PATH: {why}")
     return path
+
+
+def compile_hls_testbench(kernel: str, out_dir: Path) -> Path:
+    """g++ build of the Vitis csim testbench hls/<kernel>/tb_<kernel>.cpp with the kernel,
+    as csim_design would build it (skips without g++)."""
+    import subprocess
+
+    from spynq.hw.cconfig import HLS_DIR
+    from spynq.hw.csim import ap_types_dir
+
+    require_tool("g++", "the C-simulation testbench is built with g++")
+    kdir = HLS_DIR / kernel
+    exe = out_dir / f"tb_{kernel}"
+    inc = [ap_types_dir(), HLS_DIR / "common", kdir]
+    subprocess.run(["g++", "-std=c++14", "-O2", "-w", *[f"-I{p}" for p in inc], str(kdir / f"{kernel}_top.cpp"),
+                    str(kdir / f"tb_{kernel}.cpp"), "-o", str(exe)], check=True)
+    return exe

@@ -1,27 +1,16 @@
 """The Vitis csim testbench (hls/lif_delay/tb_lif_delay.cpp) builds with g++ and checks what it claims."""
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from spynq.hw.cconfig import HLS_DIR
-from spynq.hw.csim import ap_types_dir
+from conftest import compile_hls_testbench
 from spynq.lif import vectors
-
-KDIR = HLS_DIR / "lif_delay"
 
 
 @pytest.fixture(scope="module")
 def tb(tmp_path_factory):
-    if shutil.which("g++") is None:
-        pytest.skip("g++ not on PATH")
-    exe = tmp_path_factory.mktemp("tb") / "tb_lif_delay"
-    inc = [ap_types_dir(), HLS_DIR / "common", KDIR]
-    cmd = ["g++", "-std=c++14", "-O2", "-w", *[f"-I{p}" for p in inc],
-           str(KDIR / "lif_delay_top.cpp"), str(KDIR / "tb_lif_delay.cpp"), "-o", str(exe)]
-    subprocess.run(cmd, check=True)
-    return exe
+    return compile_hls_testbench("lif_delay", tmp_path_factory.mktemp("tb"))
 
 
 def test_testbench_passes_on_golden_vectors(tb, tmp_path):

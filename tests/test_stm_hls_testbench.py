@@ -1,25 +1,16 @@
 """The Vitis csim testbench (hls/stm/tb_stm.cpp) builds with g++ and checks what it claims."""
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from spynq.hw.cconfig import HLS_DIR
-from spynq.hw.csim import ap_types_dir
+from conftest import compile_hls_testbench
 from spynq.stm import vectors
 
 
 @pytest.fixture(scope="module")
 def tb(tmp_path_factory):
-    if shutil.which("g++") is None:
-        pytest.skip("g++ not on PATH")
-    exe = tmp_path_factory.mktemp("tb") / "tb_stm"
-    inc = [ap_types_dir(), HLS_DIR / "common", HLS_DIR / "stm"]
-    cmd = ["g++", "-std=c++14", "-O2", "-w", *[f"-I{p}" for p in inc],
-           str(HLS_DIR / "stm" / "stm_top.cpp"), str(HLS_DIR / "stm" / "tb_stm.cpp"), "-o", str(exe)]
-    subprocess.run(cmd, check=True)
-    return exe
+    return compile_hls_testbench("stm", tmp_path_factory.mktemp("tb"))
 
 
 def test_testbench_passes_on_golden_vectors(tb, tmp_path):

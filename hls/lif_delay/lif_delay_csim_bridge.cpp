@@ -1,13 +1,7 @@
 // C ABI for the C-simulation backend (spynq.lif.backends.csim_call): 32-bit word buffers
 // in, m_axi beats for the HLS top function. Not part of the synthesized design.
-#include <vector>
 #include "lif_delay_kernel.h"
-
-static std::vector<lif_beat_t> to_beats(const uint32_t* w, uint32_t n_words) {
-    std::vector<lif_beat_t> b((n_words + 3) / 4 + 1, 0);
-    for (uint32_t i = 0; i < n_words; i++) b[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)) = w[i];
-    return b;
-}
+#include "spynq_words.h"
 
 extern "C" uint32_t lif_csim_out_words(const uint32_t* net, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
     return lif_out_words([&](uint32_t i) { return i < net_words ? net[i] : 0u; }, net_words, n_steps, batch);
@@ -17,9 +11,10 @@ extern "C" uint32_t lif_csim_out_words(const uint32_t* net, uint32_t net_words, 
 extern "C" uint32_t lif_csim_run(const uint32_t* net, uint32_t net_words, const uint32_t* in, uint32_t in_words,
                                  uint32_t n_steps, uint32_t batch, uint32_t* out) {
     uint32_t n_out = lif_csim_out_words(net, net_words, n_steps, batch);
-    std::vector<lif_beat_t> nb = to_beats(net, net_words), ib = to_beats(in, in_words), ob(n_out / 4 + 1, 0);
+    std::vector<spynq_beat_t> nb = spynq_to_beats(net, net_words), ib = spynq_to_beats(in, in_words),
+                              ob = spynq_to_beats(nullptr, 0, n_out / 4);
     lif_delay_top(nb.data(), ib.data(), ob.data(), net_words, n_steps, batch);
-    for (uint32_t i = 0; i < n_out; i++) out[i] = ob[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)).to_uint();
+    for (uint32_t i = 0; i < n_out; i++) out[i] = spynq_word(ob.data(), i);
     return n_out;
 }
 

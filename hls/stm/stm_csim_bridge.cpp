@@ -1,13 +1,7 @@
 // C ABI for the C-simulation backend (spynq.backends.csim): 32-bit word buffers in,
 // m_axi beats for the HLS top function. Not part of the synthesized design.
-#include <vector>
+#include "spynq_words.h"
 #include "stm_kernel.h"
-
-static std::vector<stm_beat_t> to_beats(const uint32_t* w, uint32_t n_words) {
-    std::vector<stm_beat_t> b((n_words + 3) / 4 + 1, 0);
-    for (uint32_t i = 0; i < n_words; i++) b[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)) = w[i];
-    return b;
-}
 
 extern "C" uint32_t stm_csim_out_words(const uint32_t* net, uint32_t net_words, uint32_t batch) {
     return stm_out_words([&](uint32_t i) { return i < net_words ? net[i] : 0u; }, net_words, batch);
@@ -17,9 +11,10 @@ extern "C" uint32_t stm_csim_out_words(const uint32_t* net, uint32_t net_words, 
 extern "C" uint32_t stm_csim_run(const uint32_t* net, uint32_t net_words, const uint32_t* ev, uint32_t ev_words,
                                  uint32_t batch, uint32_t* out) {
     uint32_t n_out = stm_csim_out_words(net, net_words, batch);
-    std::vector<stm_beat_t> nb = to_beats(net, net_words), eb = to_beats(ev, ev_words), ob(n_out / 4 + 1, 0);
+    std::vector<spynq_beat_t> nb = spynq_to_beats(net, net_words), eb = spynq_to_beats(ev, ev_words),
+                              ob = spynq_to_beats(nullptr, 0, n_out / 4);
     stm_top(nb.data(), eb.data(), ob.data(), net_words, batch);
-    for (uint32_t i = 0; i < n_out; i++) out[i] = ob[i / 4].range(32 * (i % 4) + 31, 32 * (i % 4)).to_uint();
+    for (uint32_t i = 0; i < n_out; i++) out[i] = spynq_word(ob.data(), i);
     return n_out;
 }
 

@@ -17,12 +17,12 @@ reads from DDR wait ~64 cycles for the first beat; writes are posted.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..hw import csynth
 from ..hw.cconfig import HLS_DIR
 from .encode import C, LANES, groups, pack_network, pad_words, row_words
 
@@ -115,16 +115,5 @@ def lif_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
 
 
 def depths_from_csynth(report_xml: Path) -> dict:
-    """Pipeline depths of the kernel's loops from a Vitis HLS csynth.xml, by loop label."""
-    depths = dict(DEPTHS)
-    root = ET.parse(report_xml).getroot()
-    for el in root.iter():
-        depth = el.find("PipelineDepth")
-        if depth is None or depth.text is None or not depth.text.strip().isdigit():
-            continue
-        label = el.tag.split("_VITIS_LOOP")[0]
-        for name in depths:
-            if label == name or label.startswith(name + "_"):
-                depths[name] = int(depth.text)
-    return depths
-
+    """DEPTHS with the pipeline depths of a Vitis csynth report where it has them."""
+    return csynth.loop_depths(report_xml, DEPTHS)

@@ -10,10 +10,10 @@ assumed m_axi round-trip latency per loop; the co-simulation measures the real b
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..hw import csynth
 from ..hw.cconfig import HLS_DIR
 from .encode import C, evidence_row_words, out_row_words, pack_network
 from .energy import KIND_GAUSS, edge_energy
@@ -146,20 +146,5 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
 
 
 def depths_from_csynth(report_xml: Path) -> dict:
-    """Pipeline depths of the kernel's loops from a Vitis HLS csynth.xml, by loop label.
-
-    Vitis writes each pipelined loop under SummaryOfLoopLatency with a PipelineDepth
-    element; labels in stm_top.cpp (LOAD, MSG, ...) name the loops. Labels not found
-    keep the assumed depth.
-    """
-    depths = dict(DEPTHS)
-    root = ET.parse(report_xml).getroot()
-    for el in root.iter():
-        depth = el.find("PipelineDepth")
-        if depth is None or depth.text is None or not depth.text.strip().isdigit():
-            continue
-        label = el.tag.split("_VITIS_LOOP")[0]
-        for name in depths:
-            if label == name or label.startswith(name + "_"):
-                depths[name] = int(depth.text)
-    return depths
+    """DEPTHS with the pipeline depths of a Vitis csynth report where it has them."""
+    return csynth.loop_depths(report_xml, DEPTHS)
