@@ -2,6 +2,7 @@
 // is in host/spynq/fixed.py; both must stay bit-identical (tests compare them).
 #ifndef SPYNQ_FIXED_H
 #define SPYNQ_FIXED_H
+#include <ap_int.h>
 #include <stdint.h>
 #include "spynq_exp_tables.h"
 
@@ -33,6 +34,19 @@ static inline uint64_t spynq_renorm(uint64_t x, int xmax_msb, int top) {
     if (xmax_msb < 0) return 0;
     int s = xmax_msb - top;
     return s >= 0 ? (x >> s) : (x << (-s));
+}
+
+// Index of the lowest set bit of a 128-bit mask (m != 0): picks the next spike event.
+static inline int spynq_ctz128(ap_uint<128> m) {
+#pragma HLS INLINE
+    uint64_t lo = m.range(63, 0).to_uint64(), hi = m.range(127, 64).to_uint64();
+    uint64_t x = lo ? lo : hi;
+    int r = 0;
+    for (int b = 63; b >= 0; b--) {
+#pragma HLS UNROLL
+        if ((x >> b) & 1) r = b;
+    }
+    return lo ? r : 64 + r;
 }
 
 static inline uint32_t spynq_sat_add_u32(uint32_t a, uint32_t b) {

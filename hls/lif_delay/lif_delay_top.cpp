@@ -16,6 +16,7 @@
 // The update order and formats are in lif_delay_config.h; the numpy twin is
 // host/spynq/lif/golden.py.
 #include <hls_stream.h>
+#include "spynq_fixed.h"
 #include "lif_delay_kernel.h"
 
 #ifndef __SYNTHESIS__
@@ -63,18 +64,6 @@ static inline int32_t sat_state(int64_t v) {
 static inline int64_t rmul(uint32_t a, int32_t v) {  // round(a * v), a in UQ0.16
 #pragma HLS INLINE
     return ((int64_t)a * v + (1 << (LIF_DECAY_FRAC - 1))) >> LIF_DECAY_FRAC;  // < 2^48
-}
-
-static inline int ctz128(ap_uint<128> m) {  // index of the lowest set bit (m != 0)
-#pragma HLS INLINE
-    uint64_t lo = m.range(63, 0).to_uint64(), hi = m.range(127, 64).to_uint64();
-    uint64_t x = lo ? lo : hi;
-    int r = 0;
-    for (int b = 63; b >= 0; b--) {
-#pragma HLS UNROLL
-        if ((x >> b) & 1) r = b;
-    }
-    return lo ? r : 64 + r;
 }
 
 // One sample, one layer: T steps of deliver / update / pad iterations.
@@ -125,7 +114,7 @@ RUN:
         }
         const bool deliver = phase == DELIV;
         const uint32_t grp = deliver ? g : u;
-        const uint32_t i = base + ctz128(m);
+        const uint32_t i = base + spynq_ctz128(m);
         const uint32_t srow = syn_row0 + i * groups + grp;
         const bool first = t == 0;
         ap_uint<64> mask = 0;

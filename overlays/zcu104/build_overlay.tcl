@@ -16,7 +16,7 @@ source [file join $repo hls common run_hls_common.tcl]
 
 # HLS tops in the overlay, in interrupt/port order. Each new kernel appends its top
 # (e.g. `lappend KERNELS lif_top`); its block-design instance is <top>_0.
-set KERNELS {stm_top lif_delay_top}
+set KERNELS {stm_top lif_delay_top snnwm_top}
 
 set design   spynq
 set build    $spynq_hls::build

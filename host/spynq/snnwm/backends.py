@@ -1,0 +1,104 @@
+"""SNNWM networks on every backend, one API and one result type.
+
+  cpu     numpy float64 reference (the paper's maths)
+  golden  numpy fixed-point model of the kernel (bit-exact with csim, cosim, fpga)
+  csim    the HLS C++ built with g++ and called through ctypes
+  cosim   the HLS C++ behind the Vitis-shaped shell in Verilator, driven by the PYNQ driver
+  fpga    the overlay on a ZCU104 board through PYNQ
+  auto    fpga when an overlay is loaded, else cpu
+
+A network must fit one kernel call (4 layers + readout, SNNWM_MAX_SYN W1 words, T <=
+SNNWM_MAX_T); larger ones raise ValueError from spynq.snnwm.encode.check_limits.
+"""
+from __future__ import annotations
+
+import ctypes
+import time
+
+import numpy as np
+
+from . import encode, golden, reference
+from .counts import totals
+from .encode import C
+from .model import SnnwmNetwork
+from .result import SnnwmResult
+
+BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
+V_SCALE = float(1 << C["SNNWM_V_FRAC"])
+
+
+def packed_args(network: SnnwmNetwork, rasters: np.ndarray):
+    """(net, net_words, raster words, T, batch) of one kernel call."""
+    p = encode.pack_network(network)
+    return p.net, p.net_words, encode.pack_rasters(rasters), rasters.shape[1], rasters.shape[0]
+
+
+def run_fixed(name: str, network: SnnwmNetwork, rasters, call_fn, info=None) -> SnnwmResult:
+    """One kernel call through call_fn(net, net_words, raster_words, T, batch) -> (out, seconds)."""
+    r = network.check_rasters(rasters)
+    batch, T, _ = r.shape
+    encode.check_limits(network, T, batch)
+    p = encode.pack_network(network)
+    out, seconds = call_fn(p.net, p.net_words, encode.pack_rasters(r), T, batch)
+    dec = encode.decode_out(out, p.sizes, T, batch, p.readout)
+    o = None if dec["readout"] is None else dec["readout"] / V_SCALE
+    return SnnwmResult(name, dec["spikes"], [v / V_SCALE for v in dec["v_last"]], o, totals(dec["counts"]),
+                       seconds, dict(info or {}, T=T),
+                       {"out": out, "v_last": dec["v_last"], "v_max": dec["v_max"], "readout": dec["readout"],
+                        "counts_per_sample": dec["counts"]},
+                       [v / V_SCALE for v in dec["v_max"]])
+
+
+def golden_call(net, net_words, raster_words, T, batch):
+    t0 = time.perf_counter()
+    out = golden.run(net, net_words, raster_words, T, batch)
+    return out, time.perf_counter() - t0
+
+
+def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int, batch: int,
+              opt: str = "-O2") -> np.ndarray:
+    """Run the HLS top function natively on packed buffers; returns the out words."""
+    from ..hw import csim
+
+    lib = csim.load("snnwm", opt)
+    u32p = ctypes.POINTER(ctypes.c_uint32)
+    for f in (lib.snnwm_csim_out_words, lib.snnwm_csim_run):
+        f.restype = ctypes.c_uint32
+    net = np.ascontiguousarray(net, np.uint32)
+    rasters = np.ascontiguousarray(rasters if len(rasters) else np.zeros(4), np.uint32)
+    n_out = lib.snnwm_csim_out_words(net.ctypes.data_as(u32p), net_words, n_steps, batch)
+    out = np.zeros(max(n_out, 4), np.uint32)
+    lib.snnwm_csim_run(net.ctypes.data_as(u32p), net_words, rasters.ctypes.data_as(u32p), len(rasters),
+                       n_steps, batch, out.ctypes.data_as(u32p))
+    return out[:n_out]
+
+
+def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmResult:
+    """Run `network` on rasters (batch, T, n_in) bool; readouts of every stage."""
+    if backend == "auto":
+        from ..hw.board import overlay_loaded
+
+        backend = "fpga" if overlay_loaded() else "cpu"
+    if backend == "cpu":
+        return reference.run(network, rasters)
+    if backend == "golden":
+        return run_fixed("golden", network, rasters, golden_call)
+    if backend == "csim":
+        opt = opts.get("opt", "-O2")
+
+        def call(net, nw, rw, T, batch):
+            csim_call(net, nw, rw, T, 0, opt)  # build and load outside the timing
+            t0 = time.perf_counter()
+            out = csim_call(net, nw, rw, T, batch, opt)
+            return out, time.perf_counter() - t0
+
+        return run_fixed("csim", network, rasters, call)
+    if backend == "cosim":
+        from .cosim import run_cosim
+
+        return run_cosim(network, rasters, **opts)
+    if backend == "fpga":
+        from .driver import run_fpga
+
+        return run_fpga(network, rasters, **opts)
+    raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")

@@ -1,0 +1,132 @@
+"""Cycle model of the SNNWM kernel, derived from the loops of hls/snnwm/snnwm_top.cpp.
+
+Every loop there is pipelined at II=1 and the loops run one after another, so a loop
+costs (trip count + pipeline depth) cycles per invocation. Trip counts are exact functions
+of the network and of the spikes (checked against csim counters in
+tests/test_snnwm_cycles.py); per stage and segment (snnwm_config.h), with rb =
+ceil(n_in / 128), G = ceil(n_out / LANES), x the segment's collected inputs:
+  LOAD         ceil(net_words / 4)                          once per call
+  IN_LOAD      T * ceil(n_in / 128)                         per sample
+  ACC          rb * (rows of the segment read)              per segment
+  NZ           sum over x's beats of max(1, nonzeros)       per segment
+  MAC          G * nnz(x)                                   per segment
+  UPD          ceil(G / VREGS) * VREGS * len                per segment (layers)
+  STORE_SPK    T * ceil(n_out / 128)                        per sample and layer
+  STORE_STATE  2 * ceil(n_out / 4)                          per sample and layer
+  STORE_OUT    ceil(n_out / 4)                              per sample (readout)
+plus one cycle per stage and sample for the counts beat. Pipeline depths are *assumed*
+until a Vitis csynth report replaces them (``depths_from_csynth``): MAC = URAM read (2) + DSP multiply (3) + accumulate + round; UPD = one DSP
+multiply (3) + add + saturate + compare + reset; DDR reads wait ~64 cycles for the first beat.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..hw import csynth
+from ..hw.cconfig import HLS_DIR
+from .encode import C, LANES, groups, out_words, pack_network, pad_words, row_words
+from .reference import collect, segments, stage_mode
+
+LOOPS = tuple(re.findall(r"X\((\w+)\)", re.search(r"#define SNNWM_LOOPS\(X\)(.*?)\n(?!\s)",
+                                                      (HLS_DIR / "snnwm" / "snnwm_kernel.h").read_text(),
+                                                      re.S).group(1)))
+CLOCK_HZ = 200e6
+VREGS = C["SNNWM_VREGS"]
+BEAT = C["SNNWM_BEAT_BITS"]
+DEPTHS = {"LOAD": 70, "IN_LOAD": 70, "ACC": 6, "NZ": 4, "MAC": 9, "UPD": 10, "STORE_SPK": 8, "STORE_STATE": 8,
+          "STORE_OUT": 8}
+assert set(DEPTHS) == set(LOOPS), "every kernel loop needs a depth"
+
+
+@dataclass
+class CycleReport:
+    loops: dict = field(default_factory=dict)  # name -> cycles
+    trips: dict = field(default_factory=dict)  # name -> iterations
+    batch: int = 1
+    bytes_moved: int = 0
+    other: int = 0  # counts beats
+
+    def add(self, name: str, trip: int, times: int = 1, depths=DEPTHS):
+        self.loops[name] = self.loops.get(name, 0) + int(trip) + int(times) * depths[name]
+        self.trips[name] = self.trips.get(name, 0) + int(trip)
+
+    @property
+    def total(self) -> int:
+        return sum(self.loops.values()) + self.other
+
+    @property
+    def compute(self) -> int:
+        return sum(self.loops.get(k, 0) for k in ("ACC", "NZ", "MAC", "UPD"))
+
+    @property
+    def per_sample(self) -> float:
+        """Cycles per sample with the network load amortised over the batch."""
+        return self.total / self.batch
+
+    @property
+    def steady_per_sample(self) -> float:
+        """Cycles per sample once W1 is on chip (the LOAD of the net buffer left out)."""
+        return (self.total - self.loops.get("LOAD", 0)) / self.batch
+
+    @property
+    def seconds_per_sample(self) -> float:
+        """Steady-state seconds per sample at 200 MHz."""
+        return self.steady_per_sample / CLOCK_HZ
+
+    def summary(self) -> dict:
+        return {"cycles": self.total, "compute_cycles": self.compute, "per_sample": self.per_sample,
+                "steady_per_sample": self.steady_per_sample,
+                "us_per_sample_at_200MHz": 1e6 * self.seconds_per_sample, "bytes": self.bytes_moved,
+                "loops": dict(self.loops)}
+
+
+def snnwm_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
+    """Modelled cycles of one kernel call. `spikes` (per layer (batch, T, n) bool) come
+    from any fixed-point tier (identical in golden, csim, cosim); golden if None."""
+    r = network.check_rasters(rasters)
+    batch, T, n_in = r.shape
+    if spikes is None:
+        from .backends import run
+
+        spikes = run(network, r, "golden").spikes
+    packed = pack_network(network)
+    rep = CycleReport(batch=max(batch, 1))
+    net_beats = -(-packed.net_words // 4)
+    rep.add("LOAD", net_beats, 1, depths)
+    rep.add("IN_LOAD", batch * T * row_words(n_in) // 4, batch, depths)
+    inputs = [r] + list(spikes)
+    for st, s_in in zip(network.stages, inputs):
+        mode = stage_mode(st)
+        segs = segments(mode, st.w2.shape[0], T)
+        w2 = np.round(st.w2 * (1 << C["SNNWM_W2_FRAC"])).astype(np.int64)
+        x = collect(s_in, w2, segs) != 0  # (batch, S, n_in)
+        rb = -(-st.n_in // BEAT)
+        G = groups(st.n_out)
+        xp = np.zeros(x.shape[:2] + (rb * BEAT,), bool)
+        xp[..., :st.n_in] = x
+        per_beat = xp.reshape(x.shape[:2] + (rb, BEAT)).sum(axis=3)
+        nnz = x.sum(axis=2)
+        rows = np.array([min(st.w2.shape[0] - 1, e) - max(0, e - (T - 1)) + 1 for _, _, e in segs])
+        n_calls = batch * len(segs)
+        rep.add("ACC", batch * rb * int(rows.sum()), n_calls, depths)
+        rep.add("NZ", int(np.maximum(per_beat, 1).sum()), n_calls, depths)
+        rep.add("MAC", int(G * nnz.sum()), n_calls, depths)
+        if mode == "readout":
+            rep.add("STORE_OUT", batch * pad_words(st.n_out) // 4, batch, depths)
+        else:
+            lens = sum(ln for _, ln, _ in segs)
+            rep.add("UPD", batch * -(-G // VREGS) * VREGS * lens, n_calls, depths)
+            rep.add("STORE_SPK", batch * T * row_words(st.n_out) // 4, batch, depths)
+            rep.add("STORE_STATE", batch * 2 * pad_words(st.n_out) // 4, batch, depths)
+        rep.other += batch
+    rep.bytes_moved = 4 * (4 * net_beats + batch * T * row_words(n_in)
+                           + out_words(packed.sizes, T, batch, packed.readout))
+    return rep
+
+
+def depths_from_csynth(report_xml) -> dict:
+    """DEPTHS with the pipeline depths of a Vitis csynth report where it has them."""
+    return csynth.loop_depths(report_xml, DEPTHS)

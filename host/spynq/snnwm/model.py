@@ -1,0 +1,269 @@
+"""SNNWM networks: parameters, layers, validation, the .npz file format.
+
+A network is a chain of up to 4 fully connected SNNWM layers (``WindowLayer``: W1
+(n_in, n_out), W2 (L,) = dendrite delays 0..L-1, LIF parameters, mode "window" or
+"overlap"), optionally followed by the temporal-fusion readout (``ReadoutLayer``: W1
+(n_in, n_out), W2 (K,) over delays 0..K-1 counted back from the last step; the paper
+uses K = T + 1). The update order is written once in hls/snnwm/snnwm_config.h.
+
+.npz format (``save_npz`` / ``load_npz``), one file:
+  format_version     int, currently 1
+  n_layers           int
+  layer{i}_w1        float64 (n_in, n_out)
+  layer{i}_w2        float64 (L,)
+  layer{i}_params    JSON string: SnnwmParams fields and "mode"
+  readout_w1, readout_w2   present when the network has a readout
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+FORMAT_VERSION = 1
+MODES = ("window", "overlap")
+
+
+@dataclass
+class SnnwmParams:
+    """tau: membrane time constant in steps (decay = exp(-1/tau), eq. 5); the neuron fires
+    when V >= threshold and is reset to v_rest (Algorithm 1). V starts at 0."""
+
+    tau: float
+    threshold: float = 1.0
+    v_rest: float = 0.0
+
+    @property
+    def decay(self) -> float:
+        return float(np.exp(-1.0 / self.tau))
+
+    @classmethod
+    def from_decay(cls, decay: float, threshold: float = 1.0, v_rest: float = 0.0) -> "SnnwmParams":
+        """Parameters with exp(-1/tau) == decay (0 < decay < 1)."""
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"decay={decay} must be in (0, 1)")
+        return cls(tau=-1.0 / float(np.log(decay)), threshold=threshold, v_rest=v_rest)
+
+    def validate(self, where: str = "params") -> None:
+        if not (np.isfinite(self.tau) and self.tau > 0):
+            raise ValueError(f"{where}: tau={self.tau} must be positive and finite")
+        if not (np.isfinite(self.threshold) and self.threshold > 0):
+            raise ValueError(f"{where}: threshold={self.threshold} must be positive")
+        if not np.isfinite(self.v_rest):
+            raise ValueError(f"{where}: v_rest must be finite")
+
+
+def _matrix(w, where):
+    w = np.asarray(w, float)
+    if w.ndim != 2 or w.shape[0] < 1 or w.shape[1] < 1:
+        raise ValueError(f"{where}: w1 must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{where}: w1 contains NaN or inf")
+    return w
+
+
+def _taps(w, where):
+    w = np.asarray(w, float)
+    if w.ndim != 1 or w.size < 1:
+        raise ValueError(f"{where}: w2 must be a non-empty vector (one weight per delay), got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{where}: w2 contains NaN or inf")
+    return w
+
+
+class WindowLayer:
+    """An SNNWM layer: x_i = sum_k w2_k s_i(e - k), I = x W1, LIF neurons (eq. 6-8)."""
+
+    def __init__(self, w1, w2, params: SnnwmParams, mode: str = "window"):
+        self.w1 = np.asarray(w1, float)
+        self.w2 = np.asarray(w2, float)
+        self.params = params
+        self.mode = mode
+
+    @property
+    def n_in(self) -> int:
+        return self.w1.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.w1.shape[1]
+
+    @property
+    def L(self) -> int:
+        return self.w2.shape[0]
+
+    def validate(self, where: str = "layer") -> None:
+        self.w1 = _matrix(self.w1, where)
+        self.w2 = _taps(self.w2, where)
+        if self.mode not in MODES:
+            raise ValueError(f"{where}: mode={self.mode!r} must be one of {MODES}")
+        if not isinstance(self.params, SnnwmParams):
+            raise TypeError(f"{where}: params must be SnnwmParams")
+        self.params.validate(f"{where} params")
+
+    def __repr__(self) -> str:
+        return f"WindowLayer({self.n_in}->{self.n_out}, L={self.L}, {self.mode})"
+
+
+class ReadoutLayer:
+    """Temporal-fusion readout (eq. 9): o_j = sum_k w2_k sum_i w1_ij s_i(T-1-k), from step T-1."""
+
+    def __init__(self, w1, w2):
+        self.w1 = np.asarray(w1, float)
+        self.w2 = np.asarray(w2, float)
+
+    @property
+    def n_in(self) -> int:
+        return self.w1.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.w1.shape[1]
+
+    @property
+    def K(self) -> int:
+        return self.w2.shape[0]
+
+    def validate(self, where: str = "readout") -> None:
+        self.w1 = _matrix(self.w1, where)
+        self.w2 = _taps(self.w2, where)
+
+    def __repr__(self) -> str:
+        return f"ReadoutLayer({self.n_in}->{self.n_out}, K={self.K})"
+
+
+class SnnwmNetwork:
+    """WindowLayers then an optional ReadoutLayer; stage s+1 takes stage s's spikes."""
+
+    def __init__(self, layers: list, readout: ReadoutLayer | None = None):
+        self.layers = list(layers)
+        self.readout = readout
+        self.validate()
+
+    @property
+    def stages(self) -> list:
+        return self.layers + ([self.readout] if self.readout is not None else [])
+
+    def validate(self) -> None:
+        if not self.layers and self.readout is None:
+            raise ValueError("an SnnwmNetwork needs at least one layer or a readout")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, WindowLayer):
+                raise TypeError(f"layer {i} is a {type(layer).__name__}, not a WindowLayer")
+            layer.validate(f"layer {i}")
+        if self.readout is not None:
+            if not isinstance(self.readout, ReadoutLayer):
+                raise TypeError(f"readout is a {type(self.readout).__name__}, not a ReadoutLayer")
+            self.readout.validate()
+        st = self.stages
+        for i in range(1, len(st)):
+            if st[i].n_in != st[i - 1].n_out:
+                name = "readout" if st[i] is self.readout else f"layer {i}"
+                raise ValueError(f"{name} has n_in={st[i].n_in} but the stage before has n_out={st[i - 1].n_out}")
+
+    @property
+    def n_in(self) -> int:
+        return self.stages[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.stages[-1].n_out
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.n_in] + [s.n_out for s in self.stages]
+
+    def check_rasters(self, rasters) -> np.ndarray:
+        r = np.asarray(rasters)
+        if r.ndim == 2:
+            r = r[None]
+        if r.ndim != 3 or r.shape[2] != self.n_in:
+            raise ValueError(f"rasters must be (batch, T, n_in={self.n_in}), got shape {np.shape(rasters)}")
+        if r.shape[1] < 1:
+            raise ValueError("rasters need at least one time step")
+        if r.dtype != bool:
+            if not np.all((r == 0) | (r == 1)):
+                raise ValueError("rasters must be boolean (0/1) spikes")
+            r = r.astype(bool)
+        return r
+
+    # ---- file format
+    def save_npz(self, path) -> None:
+        arrays = {"format_version": np.array(FORMAT_VERSION), "n_layers": np.array(len(self.layers))}
+        for i, layer in enumerate(self.layers):
+            arrays[f"layer{i}_w1"] = layer.w1
+            arrays[f"layer{i}_w2"] = layer.w2
+            arrays[f"layer{i}_params"] = np.array(json.dumps(dict(asdict(layer.params), mode=layer.mode)))
+        if self.readout is not None:
+            arrays["readout_w1"], arrays["readout_w2"] = self.readout.w1, self.readout.w2
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load_npz(cls, path) -> "SnnwmNetwork":
+        with np.load(path, allow_pickle=False) as z:
+            if "format_version" not in z or "n_layers" not in z:
+                raise ValueError(f"{path}: not a spynq SNNWM network file (no format_version)")
+            version = int(z["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
+            layers = []
+            for i in range(int(z["n_layers"])):
+                p = json.loads(str(z[f"layer{i}_params"]))
+                mode = p.pop("mode")
+                layers.append(WindowLayer(z[f"layer{i}_w1"], z[f"layer{i}_w2"], SnnwmParams(**p), mode))
+            readout = ReadoutLayer(z["readout_w1"], z["readout_w2"]) if "readout_w1" in z else None
+        return cls(layers, readout)
+
+    def __repr__(self) -> str:
+        return f"SnnwmNetwork(sizes={self.sizes}, layers={self.layers}, readout={self.readout})"
+
+
+def random_network(rng: np.random.Generator, sizes, L: int = 4, mode: str = "window", readout: bool = False,
+                   T: int | None = None, weight_scale: float = 2.0, quantized: bool = True) -> SnnwmNetwork:
+    """A random network for tests and benchmarks.
+
+    sizes = [n_in, n_1, ..., n_last]: every pair is a WindowLayer, except the last pair,
+    which is the ReadoutLayer when readout=True (its W2 has T + 1 taps, delays 0..T as in
+    the paper, so T is required). mode: "window", "overlap" or "mixed" (random per layer).
+    w1 ~ N(0.2, 1) * weight_scale / sqrt(n_in), w2 ~ U(0.2, 1.2) / sqrt(L) ... 1.2;
+    quantized=True puts W1, W2 and the decay on the kernel's grid (Q3.12, UQ0.16).
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError("sizes needs at least [n_in, n_out]")
+    if readout and T is None:
+        raise ValueError("readout=True needs T (its W2 has T + 1 taps)")
+
+    def q12(w):
+        return np.round(w * 4096) / 4096 if quantized else w
+
+    def w1(n_in, n_out):
+        return q12((rng.normal(0.2, 1.0, (n_in, n_out)) * weight_scale / np.sqrt(n_in)).clip(-7.9, 7.9))
+
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    layer_pairs = pairs[:-1] if readout else pairs
+    layers = []
+    for n_in, n_out in layer_pairs:
+        m = mode if mode != "mixed" else str(rng.choice(MODES))
+        if m not in MODES:
+            raise ValueError(f"mode {mode!r}: use 'window', 'overlap' or 'mixed'")
+        w2 = q12(rng.uniform(0.2, 1.2, L) / np.sqrt(L) * 1.5)
+        decay = float(rng.uniform(0.5, 0.97))
+        if quantized:
+            decay = round(decay * 65536) / 65536
+        params = SnnwmParams.from_decay(decay, threshold=float(np.round(rng.uniform(0.5, 1.5), 4)),
+                                        v_rest=float(np.round(rng.uniform(-0.3, 0.2), 4)) if rng.random() < 0.5 else 0.0)
+        layers.append(WindowLayer(w1(n_in, n_out), w2, params, m))
+    ro = None
+    if readout:
+        n_in, n_out = pairs[-1]
+        ro = ReadoutLayer(w1(n_in, n_out), q12(rng.uniform(-0.5, 1.0, T + 1)))
+    return SnnwmNetwork(layers, ro)
+
+
+def random_rasters(rng: np.random.Generator, batch: int, T: int, n_in: int, density: float = 0.05) -> np.ndarray:
+    """(batch, T, n_in) bool Bernoulli(density) input rasters."""
+    from ..lif.model import random_rasters as _rr
+
+    return _rr(rng, batch, T, n_in, density)
