@@ -3,7 +3,8 @@
   info                 which backends this machine has
   stm                  run one STM workload on a backend and compare with the exact posterior
   lif                  the LIF-with-delays demos: Jeffress coincidence detection, speech shape
-  bench stm|lif        CPU vs FPGA latency table, JSON and plot
+  snnwm                the DVS128-Gesture VGG-small network (convs in numpy, FC + readout on a backend)
+  bench stm|lif|snnwm  CPU vs FPGA latency table, JSON and plot (snnwm: also op counts)
   demo                 the main job on the best backend present (make demo)
 """
 from __future__ import annotations
@@ -87,7 +88,23 @@ def cmd_lif(args) -> int:
     return 0
 
 
+def cmd_snnwm(args) -> int:
+    from .snnwm import gesture
+
+    r = gesture.run_gesture(args.backend, batch=args.batch, seed=args.seed, size=args.size)
+    t = r["per_sample"]
+    print(f"DVS128-Gesture VGG-small ({r['size']}x{r['size']} frames) with the FC part on {r['backend']}: "
+          f"per sample conv {t['conv'] * 1e3:.1f} ms (numpy), FC {t['fc'] * 1e3:.2f} ms, total {t['total'] * 1e3:.1f} ms; "
+          f"predicted classes {list(map(int, r['predict']))} (random weights, labels {list(map(int, r['labels']))})")
+    return 0
+
+
 def cmd_bench(args) -> int:
+    if args.kernel == "snnwm":
+        from .snnwm import study
+
+        study.main(["--out", args.out])
+        return 0
     if args.kernel == "lif":
         from .lif import bench
 
@@ -143,8 +160,15 @@ def main(argv=None) -> int:
     lf.add_argument("--seed", type=int, default=0)
     lf.set_defaults(fn=cmd_lif)
 
+    sw = sub.add_parser("snnwm", help="SNNWM DVS128-Gesture network")
+    sw.add_argument("--backend", default="cpu", choices=("auto", "cpu", "golden", "csim", "cosim", "fpga"))
+    sw.add_argument("--batch", type=int, default=2)
+    sw.add_argument("--size", type=int, default=32, help="frame size (FC backends other than cpu need 32)")
+    sw.add_argument("--seed", type=int, default=0)
+    sw.set_defaults(fn=cmd_snnwm)
+
     b = sub.add_parser("bench", help="CPU vs FPGA latency")
-    b.add_argument("kernel", choices=("stm", "lif"))
+    b.add_argument("kernel", choices=("stm", "lif", "snnwm"))
     b.add_argument("--sizes", default="1000,2000,4000", help="STM sample counts")
     b.add_argument("--batch", type=int, default=8)
     b.add_argument("--repeats", type=int, default=3)
