@@ -147,6 +147,30 @@ class KernelDriver(_DefaultIP):
         return isr
 
     # ---- one call
+    def call(self, out_words: int, timeout_s: float = DEFAULT_TIMEOUT_S, **values):
+        """One call on uint32 word arrays: a pynq buffer per input pointer (filled from
+        its array), one of `out_words` words for the output pointer; runs, frees them and
+        returns (output words, seconds from start to done, MMIO polling included)."""
+        import numpy as np
+        import pynq
+
+        target = getattr(self, "device", None)
+        (out_arg,) = [a.name for a in self.interface.pointers if a.direction == "out"]
+        bufs = {}
+        try:
+            for a in self.interface.pointers:
+                data = np.zeros(out_words, np.uint32) if a.name == out_arg \
+                    else np.asarray(values.pop(a.name), np.uint32)
+                bufs[a.name] = pynq.allocate(max(len(data), 4), np.uint32, target=target)
+                bufs[a.name][:len(data)] = data
+            t0 = time.perf_counter()
+            self.run(timeout_s=timeout_s, **values, **bufs)
+            seconds = time.perf_counter() - t0
+            return np.array(bufs[out_arg][:out_words]), seconds
+        finally:
+            for b in bufs.values():
+                b.freebuffer()
+
     def run(self, timeout_s: float = DEFAULT_TIMEOUT_S, **values) -> None:
         """sync_to_device the input buffers, write all arguments, start, wait, then
         sync_from_device the output buffers. Every argument must be given."""

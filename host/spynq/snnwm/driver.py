@@ -1,8 +1,6 @@
 """PYNQ driver of the SNNWM kernel: the same code on the board and in co-simulation."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..hw.driver import DEFAULT_TIMEOUT_S, KernelDriver, open_kernel
@@ -19,22 +17,8 @@ class SnnwmDriver(KernelDriver):
     def run_words(self, net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int, batch: int,
                   timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[np.ndarray, float]:
         """One kernel call on packed buffers; returns (out words, seconds from start to done)."""
-        import pynq
-
-        target = getattr(self, "device", None)
-        n_out = golden.out_words_for(net, net_words, n_steps, batch)
-        bufs = {}
-        for name, data in (("net", net), ("spikes_in", rasters if len(rasters) else np.zeros(4, np.uint32))):
-            bufs[name] = pynq.allocate(len(data), np.uint32, target=target)
-            bufs[name][:] = data
-        bufs["out"] = pynq.allocate(max(n_out, 4), np.uint32, target=target)
-        t0 = time.perf_counter()
-        self.run(timeout_s=timeout_s, net_words=net_words, n_steps=n_steps, batch=batch, **bufs)
-        seconds = time.perf_counter() - t0
-        out = np.array(bufs["out"][:n_out])
-        for b in bufs.values():
-            b.freebuffer()
-        return out, seconds
+        return self.call(golden.out_words_for(net, net_words, n_steps, batch), timeout_s, net=net,
+                         spikes_in=rasters, net_words=net_words, n_steps=n_steps, batch=batch)
 
 
 def host_job(device, net, net_words, rasters, n_steps, batch, timeout_s=DEFAULT_TIMEOUT_S):
@@ -48,8 +32,7 @@ def run_fpga(network, rasters, timeout_s: float = 60.0, overlay=None):
     from .backends import run_fixed
 
     ol = overlay or load_overlay()
-    ip = open_kernel(ol.device if hasattr(ol, "device") else None, SNNWM_INTERFACE) if overlay is None else \
-        getattr(ol, f"{SNNWM_INTERFACE.top}_0")
+    ip = getattr(ol, f"{SNNWM_INTERFACE.top}_0")  # block-design instance name, see overlays/zcu104
 
     def call(net, nw, rw, T, batch):
         return ip.run_words(net, nw, rw, T, batch, timeout_s)

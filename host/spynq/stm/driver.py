@@ -1,8 +1,6 @@
 """PYNQ driver of the STM kernel: the same code on the board and in co-simulation."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..hw.driver import DEFAULT_TIMEOUT_S, KernelDriver, open_kernel
@@ -19,22 +17,8 @@ class StmDriver(KernelDriver):
     def infer_words(self, net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int,
                     timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[np.ndarray, float]:
         """One kernel call on packed buffers; returns (out words, seconds from start to done)."""
-        import pynq
-
-        target = getattr(self, "device", None)
-        out_words = golden.out_words(net, net_words, batch)
-        bufs = {}
-        for name, data in (("net", net), ("evidence", evidence if len(evidence) else np.zeros(4, np.uint32))):
-            bufs[name] = pynq.allocate(len(data), np.uint32, target=target)
-            bufs[name][:] = data
-        bufs["out"] = pynq.allocate(max(out_words, 4), np.uint32, target=target)
-        t0 = time.perf_counter()
-        self.run(timeout_s=timeout_s, net_words=net_words, batch=batch, **bufs)
-        seconds = time.perf_counter() - t0
-        out = np.array(bufs["out"][:out_words])
-        for b in bufs.values():
-            b.freebuffer()
-        return out, seconds
+        return self.call(golden.out_words(net, net_words, batch), timeout_s, net=net, evidence=evidence,
+                         net_words=net_words, batch=batch)
 
 
 def host_job(device, net, net_words, evidence, batch, timeout_s=DEFAULT_TIMEOUT_S):
