@@ -2,9 +2,9 @@
 
     python -m spynq.lif.vectors <dir> [n_random]
 
-writes, per case i: case<i>_net.bin, case<i>_in.bin, case<i>_out.bin (the golden model's
-out words, little-endian uint32) and cases.txt with "net_words n_steps batch out_words"
-per line. Cases: the issue's 700-128-128-20 target network, then random networks with
+writes the cases in the format of hls/common/spynq_tb.h (spynq.hw.vectors): the net and
+raster buffers, the golden model's out words, and the scalars (net_words, n_steps, batch).
+Cases: the issue's 700-128-128-20 target network, then random networks with
 every delay mode, delays 0 and D-1 and saturating membranes.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hw.vectors import write_cases
 from . import encode, golden
 from .model import LifParams, random_network, random_rasters
 
@@ -36,19 +37,14 @@ def cases(n_random: int = 20):
 
 
 def write(out_dir: Path, n_random: int = 20) -> int:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for i, (net, r) in enumerate(cases(n_random)):
-        p = encode.pack_network(net)
-        rw = encode.pack_rasters(r)
-        batch, T = r.shape[:2]
-        out = golden.run(p.net, p.net_words, rw, T, batch)
-        for name, arr in (("net", p.net), ("in", rw), ("out", out)):
-            np.asarray(arr, "<u4").tofile(out_dir / f"case{i}_{name}.bin")
-        lines.append(f"{p.net_words} {T} {batch} {len(out)}")
-    (out_dir / "cases.txt").write_text("\n".join(lines) + "\n")
-    return len(lines)
+    def vectors():
+        for net, r in cases(n_random):
+            p = encode.pack_network(net)
+            rw = encode.pack_rasters(r)
+            batch, T = r.shape[:2]
+            yield p.net, rw, golden.run(p.net, p.net_words, rw, T, batch), (p.net_words, T, batch)
+
+    return write_cases(out_dir, vectors())
 
 
 if __name__ == "__main__":

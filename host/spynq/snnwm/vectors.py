@@ -2,9 +2,9 @@
 
     python -m spynq.snnwm.vectors <dir> [n_random]
 
-writes, per case i: case<i>_net.bin, case<i>_in.bin, case<i>_out.bin (the golden model's
-out words, little-endian uint32) and cases.txt with "net_words n_steps batch out_words"
-per line. Cases: a 512-512 window layer (L = 4, T = 16) with a readout, the L = 1 / L = T
+writes the cases in the format of hls/common/spynq_tb.h (spynq.hw.vectors): the net and
+raster buffers, the golden model's out words, and the scalars (net_words, n_steps, batch).
+Cases: a 512-512 window layer (L = 4, T = 16) with a readout, the L = 1 / L = T
 / partial-window ends, then random networks of both modes with saturating membranes.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hw.vectors import write_cases
 from . import golden
 from .backends import packed_args
 from .model import SnnwmParams, random_network, random_rasters
@@ -38,17 +39,12 @@ def cases(n_random: int = 20):
 
 
 def write(out_dir: Path, n_random: int = 20) -> int:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for i, (net, r) in enumerate(cases(n_random)):
-        net_buf, nw, rw, T, batch = packed_args(net, r)
-        out = golden.run(net_buf, nw, rw, T, batch)
-        for name, arr in (("net", net_buf), ("in", rw), ("out", out)):
-            np.asarray(arr, "<u4").tofile(out_dir / f"case{i}_{name}.bin")
-        lines.append(f"{nw} {T} {batch} {len(out)}")
-    (out_dir / "cases.txt").write_text("\n".join(lines) + "\n")
-    return len(lines)
+    def vectors():
+        for net, r in cases(n_random):
+            net_buf, nw, rw, T, batch = packed_args(net, r)
+            yield net_buf, rw, golden.run(net_buf, nw, rw, T, batch), (nw, T, batch)
+
+    return write_cases(out_dir, vectors())
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     python -m spynq.stm.vectors <dir> [n_random]
 
-writes, per case i: case<i>_net.bin, case<i>_ev.bin, case<i>_out.bin (the golden model's
-out words, little-endian uint32) and cases.txt with "net_words batch out_words" per line.
+writes the cases in the format of hls/common/spynq_tb.h (spynq.hw.vectors): the net and
+evidence buffers, the golden model's out words, and the scalars (net_words, batch).
 The cases are the four paper workloads plus random networks, as in the pytest suite.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hw.vectors import write_cases
 from . import encode, golden, randnet, workloads
 
 
@@ -27,18 +28,13 @@ def cases(n_random: int = 20, samples: int = 256):
 
 
 def write(out_dir: Path, n_random: int = 20) -> int:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for i, (net, pops, ev) in enumerate(cases(n_random)):
-        p = encode.pack_network(net, pops)
-        evw = encode.pack_evidence(net, ev)
-        out = golden.run(p.net, p.net_words, evw, len(ev))
-        for name, arr in (("net", p.net), ("ev", evw), ("out", out)):
-            np.asarray(arr, "<u4").tofile(out_dir / f"case{i}_{name}.bin")
-        lines.append(f"{p.net_words} {len(ev)} {len(out)}")
-    (out_dir / "cases.txt").write_text("\n".join(lines) + "\n")
-    return len(lines)
+    def vectors():
+        for net, pops, ev in cases(n_random):
+            p = encode.pack_network(net, pops)
+            evw = encode.pack_evidence(net, ev)
+            yield p.net, evw, golden.run(p.net, p.net_words, evw, len(ev)), (p.net_words, len(ev))
+
+    return write_cases(out_dir, vectors())
 
 
 if __name__ == "__main__":
