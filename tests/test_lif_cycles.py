@@ -1,8 +1,6 @@
 """The LIF cycle model follows the kernel's loops: its trip counts equal the trips the HLS
 C++ really makes (csim counters); the event/update loop stays within 1.2x of
 (synaptic events + neuron updates) / lanes; the issue's target reaches >= 10,000 samples/s."""
-import ctypes
-
 import numpy as np
 
 from spynq.hw import csim
@@ -13,12 +11,9 @@ from lif_cases import packed, random_cases
 
 
 def csim_trips(net, r):
-    lib = csim.load("lif_delay")
-    counts = (ctypes.c_uint64 * len(cycles.LOOPS))()
-    lib.lif_csim_trips(counts, 1)  # reset
+    csim.trips("lif_delay", cycles.LOOPS)  # reset
     backends.csim_call(*packed(net, r))
-    lib.lif_csim_trips(counts, 1)
-    return dict(zip(cycles.LOOPS, map(int, counts)))
+    return csim.trips("lif_delay", cycles.LOOPS)
 
 
 def test_trip_counts_match_the_kernel():

@@ -1,7 +1,5 @@
 """The SNNWM cycle model follows the kernel's loops: its trip counts equal the trips the
 HLS C++ really makes (csim counters), and bytes_moved counts every beat of the call."""
-import ctypes
-
 import numpy as np
 
 from spynq.hw import csim
@@ -12,12 +10,9 @@ from snnwm_cases import packed, random_cases
 
 
 def csim_trips(net, r):
-    lib = csim.load("snnwm")
-    counts = (ctypes.c_uint64 * len(cycles.LOOPS))()
-    lib.snnwm_csim_trips(counts, 1)  # reset
+    csim.trips("snnwm", cycles.LOOPS)  # reset
     backends.csim_call(*packed(net, r))
-    lib.snnwm_csim_trips(counts, 1)
-    return dict(zip(cycles.LOOPS, map(int, counts)))
+    return csim.trips("snnwm", cycles.LOOPS)
 
 
 def test_trip_counts_match_the_kernel():

@@ -1,8 +1,6 @@
 """The STM cycle model follows the kernel's loops: its trip counts equal the trips the
 HLS C++ really makes (counted in C simulation), and its compute cycles stay within 1.2x
 of one likelihood evaluation per lane per cycle."""
-import ctypes
-
 import numpy as np
 import pytest
 
@@ -13,13 +11,10 @@ from stm_cases import random_cases
 
 
 def csim_trips(net, pops, ev):
-    lib = csim.load("stm")
-    counts = (ctypes.c_uint64 * len(cycles.LOOPS))()
-    lib.stm_csim_trips(counts, 1)  # reset
+    csim.trips("stm", cycles.LOOPS)  # reset
     p = encode.pack_network(net, pops)
     backends.csim_call(p.net, p.net_words, encode.pack_evidence(net, ev), len(ev))
-    lib.stm_csim_trips(counts, 1)
-    return dict(zip(cycles.LOOPS, map(int, counts)))
+    return csim.trips("stm", cycles.LOOPS)
 
 
 def test_trip_counts_match_the_kernel():

@@ -15,6 +15,8 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from .cconfig import HLS_DIR, REPO
 
 BUILD_DIR = REPO / "build" / "csim"
@@ -65,3 +67,34 @@ def build(kernel: str, opt: str = "-O2", extra: tuple = ()) -> Path:
 @lru_cache(maxsize=None)
 def load(kernel: str, opt: str = "-O2") -> ctypes.CDLL:
     return ctypes.CDLL(str(build(kernel, opt)))
+
+
+_U32P = ctypes.POINTER(ctypes.c_uint32)
+
+
+def _words(a) -> np.ndarray:
+    a = np.ascontiguousarray(a, np.uint32)
+    return a if len(a) else np.zeros(4, np.uint32)  # a valid pointer even for no data
+
+
+def call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2") -> np.ndarray:
+    """Run hls/<kernel>'s top natively on packed word buffers (the C ABI of
+    hls/common/spynq_csim.h); `scalars` are the top's u32 arguments after net_words.
+    Returns the words the kernel wrote to its out buffer."""
+    lib = load(kernel, opt)
+    for f in (lib.spynq_csim_out_words, lib.spynq_csim_run):
+        f.restype = ctypes.c_uint32
+    net, inp = _words(net), _words(inp)
+    s = np.ascontiguousarray(list(scalars), np.uint32)
+    n_out = lib.spynq_csim_out_words(net.ctypes.data_as(_U32P), net_words, s.ctypes.data_as(_U32P))
+    out = np.zeros(max(n_out, 4), np.uint32)
+    lib.spynq_csim_run(net.ctypes.data_as(_U32P), net_words, inp.ctypes.data_as(_U32P), len(inp),
+                       s.ctypes.data_as(_U32P), out.ctypes.data_as(_U32P))
+    return out[:n_out]
+
+
+def trips(kernel: str, loops, opt: str = "-O2", reset: bool = True) -> dict:
+    """Loop trip counters of the kernel's C simulation since the last reset, by loop label."""
+    counts = (ctypes.c_uint64 * len(loops))()
+    load(kernel, opt).spynq_csim_trips(counts, int(reset))
+    return dict(zip(loops, map(int, counts)))

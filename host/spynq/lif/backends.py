@@ -15,7 +15,6 @@ runs the same plan, so results stay bit-exact.
 """
 from __future__ import annotations
 
-import ctypes
 import time
 
 import numpy as np
@@ -110,17 +109,7 @@ def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int
     """Run the HLS top function natively on packed buffers; returns the out words."""
     from ..hw import csim
 
-    lib = csim.load("lif_delay", opt)
-    u32p = ctypes.POINTER(ctypes.c_uint32)
-    for f in (lib.lif_csim_out_words, lib.lif_csim_run):
-        f.restype = ctypes.c_uint32
-    net = np.ascontiguousarray(net, np.uint32)
-    rasters = np.ascontiguousarray(rasters if len(rasters) else np.zeros(4), np.uint32)
-    n_out = lib.lif_csim_out_words(net.ctypes.data_as(u32p), net_words, n_steps, batch)
-    out = np.zeros(max(n_out, 4), np.uint32)
-    lib.lif_csim_run(net.ctypes.data_as(u32p), net_words, rasters.ctypes.data_as(u32p), len(rasters),
-                     n_steps, batch, out.ctypes.data_as(u32p))
-    return out[:n_out]
+    return csim.call("lif_delay", net, net_words, rasters, (n_steps, batch), opt)
 
 
 def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResult:

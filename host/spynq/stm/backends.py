@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import ctypes
 import time
 
 import numpy as np
@@ -60,17 +59,7 @@ def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: 
     """Run the HLS top function natively on packed buffers; returns the out words."""
     from ..hw import csim
 
-    lib = csim.load("stm", opt)
-    u32p = ctypes.POINTER(ctypes.c_uint32)
-    for f in (lib.stm_csim_out_words, lib.stm_csim_run):
-        f.restype = ctypes.c_uint32
-    net = np.ascontiguousarray(net, np.uint32)
-    ev = np.ascontiguousarray(ev if len(ev) else np.zeros(4), np.uint32)
-    n_out = lib.stm_csim_out_words(net.ctypes.data_as(u32p), net_words, batch)
-    out = np.zeros(max(n_out, 4), np.uint32)
-    lib.stm_csim_run(net.ctypes.data_as(u32p), net_words, ev.ctypes.data_as(u32p), len(ev), batch,
-                     out.ctypes.data_as(u32p))
-    return out[:n_out]
+    return csim.call("stm", net, net_words, ev, (batch,), opt)
 
 
 def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2") -> StmResult:

@@ -1,0 +1,34 @@
+// The C ABI every kernel's csim bridge (hls/<k>/<k>_csim_bridge.cpp) exports, so one
+// Python caller (spynq.hw.csim.call / trips) serves all kernels. Not synthesized.
+//   spynq_csim_out_words(net, net_words, scalars)         words the kernel writes to out
+//   spynq_csim_run(net, net_words, in, in_words, scalars, out)  -> words written
+//   spynq_csim_trips(out, reset)                          loop trip counters
+// `scalars` are the top function's u32 arguments after net_words, in declaration order.
+// A bridge defines SPYNQ_CSIM_OUT_WORDS(word, net_words, s), SPYNQ_CSIM_TOP(net, in, out,
+// net_words, s), SPYNQ_CSIM_TRIPS and SPYNQ_CSIM_LOOP_COUNT, then includes this header.
+#ifndef SPYNQ_CSIM_H
+#define SPYNQ_CSIM_H
+#include "spynq_words.h"
+
+extern "C" uint32_t spynq_csim_out_words(const uint32_t* net, uint32_t net_words, const uint32_t* s) {
+    auto word = [&](uint32_t i) { return i < net_words ? net[i] : 0u; };
+    return SPYNQ_CSIM_OUT_WORDS(word, net_words, s);
+}
+
+extern "C" uint32_t spynq_csim_run(const uint32_t* net, uint32_t net_words, const uint32_t* in, uint32_t in_words,
+                                   const uint32_t* s, uint32_t* out) {
+    const uint32_t n_out = spynq_csim_out_words(net, net_words, s);
+    std::vector<spynq_beat_t> nb = spynq_to_beats(net, net_words), ib = spynq_to_beats(in, in_words),
+                              ob = spynq_to_beats(nullptr, 0, n_out / 4);
+    SPYNQ_CSIM_TOP(nb.data(), ib.data(), ob.data(), net_words, s);
+    for (uint32_t i = 0; i < n_out; i++) out[i] = spynq_word(ob.data(), i);
+    return n_out;
+}
+
+extern "C" void spynq_csim_trips(uint64_t* out, int reset) {
+    for (int i = 0; i < SPYNQ_CSIM_LOOP_COUNT; i++) {
+        out[i] = SPYNQ_CSIM_TRIPS[i];
+        if (reset) SPYNQ_CSIM_TRIPS[i] = 0;
+    }
+}
+#endif
