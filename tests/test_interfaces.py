@@ -86,3 +86,12 @@ def test_quantize_rejects_out_of_range():
     with pytest.raises(ValueError, match="NaN"):
         fixed.quantize([np.nan], 16)
     assert fixed.quantize([-1.5], 16)[0] == -(3 << 15)
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_kernel_beat_width_is_the_bus_width(kernel):
+    """A kernel config's beat width (where it names one) is the m_axi data width."""
+    consts = read_constants(f"{kernel}/{kernel}_config.h")
+    for name, value in consts.items():
+        if name.endswith("_BEAT_BITS"):
+            assert value == itf.M_AXI_DATA_BITS, name

@@ -100,7 +100,7 @@ def test_validation_messages():
         encode.pack_network(one(9.0, [1.0], "window"))
     with pytest.raises(ValueError, match="Q3.12"):
         encode.pack_network(one(1.0, [8.5], "window"))
-    with pytest.raises(ValueError, match="tau too large"):
+    with pytest.raises(ValueError, match="rounds to 1.0 in UQ0.16"):
         encode.pack_network(one(1.0, [1.0], "window", tau=1e7))
     big = random_network(np.random.default_rng(0), [600, 600], 2)
     with pytest.raises(ValueError, match="W1 words"):

@@ -34,6 +34,17 @@ def quantize(x, frac: int, signed: bool = True, what: str = "value") -> np.ndarr
     return q.astype(np.int64)
 
 
+def quantize_bits(x, frac: int, bits: int, what: str = "value") -> np.ndarray:
+    """Round to nearest into a signed `bits`-bit field with `frac` fraction bits; raise if
+    out of range (e.g. Q3.12 weights: frac 12, bits 16, |x| < 8)."""
+    q = quantize(x, frac, what=what)
+    lim = 1 << (bits - 1)
+    if np.any(q < -lim) or np.any(q >= lim):
+        raise ValueError(f"{what}: a value is outside the Q{bits - frac - 1}.{frac} range "
+                         f"(|x| < {lim / 2.0**frac:g}); rescale it")
+    return q
+
+
 def quantize_sat(x, frac: int) -> np.ndarray:
     """Unsigned, saturating at 2^32-1 (used for energies, where inf means impossible)."""
     x = np.asarray(x, float)

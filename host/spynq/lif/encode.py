@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fixed import quantize, to_u32
+from ..fixed import quantize, quantize_bits, to_u32
 from ..hw.cconfig import read_constants
+from ..rasters import pack as pack_rasters  # noqa: F401  (the kernel's raster buffer)
+from ..rasters import row_words
+from ..rasters import unpack as unpack_rasters
 from .model import LifNetwork
 
 C = read_constants("lif_delay/lif_delay_config.h")
 LANES = C["LIF_LANES"]
-BEAT_BITS = C["LIF_BEAT_BITS"]
 V_MAX = (1 << (C["LIF_STATE_BITS"] - 1)) - 1
 V_MIN = -V_MAX - 1
 
@@ -27,11 +29,6 @@ def pad_words(n: int) -> int:
 
 def groups(n: int) -> int:
     return -(-n // LANES)
-
-
-def row_words(n: int) -> int:
-    """Words of one raster row of n bits (whole 128-bit beats)."""
-    return -(-n // BEAT_BITS) * (BEAT_BITS // 32)
 
 
 def syn_words(n_in: int, n_out: int) -> int:
@@ -91,11 +88,7 @@ def state_q(v: float, what: str) -> int:
 
 
 def weights_q(w: np.ndarray, what: str) -> np.ndarray:
-    q = quantize(w, C["LIF_W_FRAC"], what=what)
-    lim = 1 << (C["LIF_W_BITS"] - 1)
-    if np.any(q < -lim) or np.any(q >= lim):
-        raise ValueError(f"{what}: a weight is outside the Q3.12 range (|w| < 8); rescale the layer")
-    return q
+    return quantize_bits(w, C["LIF_W_FRAC"], C["LIF_W_BITS"], what)
 
 
 def pack_network(network: LifNetwork) -> Packed:
@@ -130,21 +123,6 @@ def pack_network(network: LifNetwork) -> Packed:
     words = np.concatenate([np.asarray(hdr, np.int64), table.ravel(),
                             np.zeros(pad_words(len(hdr) + table.size) - len(hdr) - table.size, np.int64)] + blobs)
     return Packed(to_u32(words), len(words), network.sizes)
-
-
-def pack_rasters(rasters: np.ndarray) -> np.ndarray:
-    """(batch, T, n) bool -> uint32 words: rows of n bits, bit i in word i/32 bit i%32,
-    each row padded to whole 128-bit beats."""
-    r = np.asarray(rasters, bool)
-    b, T, n = r.shape
-    padded = np.zeros((b, T, row_words(n) * 32), bool)
-    padded[:, :, :n] = r
-    return np.packbits(padded, axis=2, bitorder="little").view("<u4").reshape(-1).astype(np.uint32)
-
-
-def unpack_rasters(words: np.ndarray, batch: int, T: int, n: int) -> np.ndarray:
-    w = np.ascontiguousarray(np.asarray(words, np.uint32).astype("<u4")).reshape(batch, T, row_words(n))
-    return np.unpackbits(w.view(np.uint8), axis=2, bitorder="little")[:, :, :n].astype(bool)
 
 
 def decode_out(out: np.ndarray, sizes, T: int, batch: int) -> dict:

@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..rasters import check as check_rasters
+from ..rasters import random_rasters  # noqa: F401  (re-exported: spynq.lif.model.random_rasters)
+
 FORMAT_VERSION = 1
 RESETS = ("zero", "subtract")
 
@@ -140,18 +143,7 @@ class LifNetwork:
                    for layer in self.layers)
 
     def check_rasters(self, rasters) -> np.ndarray:
-        r = np.asarray(rasters)
-        if r.ndim == 2:
-            r = r[None]
-        if r.ndim != 3 or r.shape[2] != self.n_in:
-            raise ValueError(f"rasters must be (batch, T, n_in={self.n_in}), got shape {np.shape(rasters)}")
-        if r.shape[1] < 1:
-            raise ValueError("rasters need at least one time step")
-        if r.dtype != bool:
-            if not np.all((r == 0) | (r == 1)):
-                raise ValueError("rasters must be boolean (0/1) spikes")
-            r = r.astype(bool)
-        return r
+        return check_rasters(rasters, self.n_in)
 
     # ---- file format
     def save_npz(self, path) -> None:
@@ -218,10 +210,3 @@ def random_network(rng: np.random.Generator, sizes, delay_mode: str | None = "sy
                            refractory=int(rng.integers(0, 4)) if refractory is None else refractory)
         layers.append(LifLayer(w, d, params))
     return LifNetwork(layers)
-
-
-def random_rasters(rng: np.random.Generator, batch: int, T: int, n_in: int, density: float = 0.05) -> np.ndarray:
-    """(batch, T, n_in) bool Bernoulli(density) input rasters."""
-    if not 0.0 <= density <= 1.0:
-        raise ValueError("density must be in [0, 1]")
-    return rng.random((batch, T, n_in)) < density

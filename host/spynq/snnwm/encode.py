@@ -10,17 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fixed import quantize, to_u32
+from ..fixed import quantize_bits, to_u32
 from ..hw.cconfig import read_constants
 from ..lif import encode as lif_encode
-from ..lif.encode import pack_rasters, pad_words, row_words, unpack_rasters  # noqa: F401  (shared)
+# the membrane and decay formats are the LIF engine's (asserted below): one definition
+from ..lif.encode import V_MAX, V_MIN, decay_q, pack_rasters, pad_words, row_words, state_q, unpack_rasters  # noqa: F401
 from .model import SnnwmNetwork
 from .reference import stage_mode
 
 C = read_constants("snnwm/snnwm_config.h")
 LANES = C["SNNWM_LANES"]
-V_MAX = (1 << (C["SNNWM_STATE_BITS"] - 1)) - 1
-V_MIN = -V_MAX - 1
 MODE_CODE = {"window": C["SNNWM_MODE_WINDOW"], "overlap": C["SNNWM_MODE_OVERLAP"], "readout": C["SNNWM_MODE_READOUT"]}
 
 # the formats shared with the LIF engine (the L = 1 equivalence depends on them)
@@ -87,34 +86,12 @@ def check_limits(network: SnnwmNetwork, T: int | None = None, batch: int | None 
         raise ValueError(f"batch {batch}: the kernel takes at most {C['SNNWM_MAX_BATCH']} samples per call")
 
 
-def decay_q(a: float, what: str) -> int:
-    q = int(round(a * (1 << C["SNNWM_DECAY_FRAC"])))
-    if q >= 1 << C["SNNWM_DECAY_FRAC"]:
-        raise ValueError(f"{what}={a} rounds to 1.0 in UQ0.16 (tau too large)")
-    return q
-
-
-def state_q(v: float, what: str) -> int:
-    q = int(quantize([v], C["SNNWM_V_FRAC"], what=what)[0])
-    if not V_MIN <= q <= V_MAX:
-        raise ValueError(f"{what}={v} is outside the Q7.16 membrane range (|v| < 128)")
-    return q
-
-
-def q12(w: np.ndarray, frac: int, bits: int, what: str, name: str) -> np.ndarray:
-    q = quantize(w, frac, what=what)
-    lim = 1 << (bits - 1)
-    if np.any(q < -lim) or np.any(q >= lim):
-        raise ValueError(f"{what}: a weight is outside the {name} range (|w| < 8); rescale the layer")
-    return q
-
-
 def w1_q(w, what):
-    return q12(w, C["SNNWM_W_FRAC"], C["SNNWM_W_BITS"], what, "Q3.12")
+    return quantize_bits(w, C["SNNWM_W_FRAC"], C["SNNWM_W_BITS"], what)
 
 
 def w2_q(w, what):
-    return q12(w, C["SNNWM_W2_FRAC"], C["SNNWM_W2_BITS"], what, "Q3.12")
+    return quantize_bits(w, C["SNNWM_W2_FRAC"], C["SNNWM_W2_BITS"], what)
 
 
 def pack_network(network: SnnwmNetwork) -> Packed:

@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..rasters import check as check_rasters
+from ..rasters import random_rasters  # noqa: F401  (re-exported: spynq.snnwm.model.random_rasters)
+
 FORMAT_VERSION = 1
 MODES = ("window", "overlap")
 
@@ -175,18 +178,7 @@ class SnnwmNetwork:
         return [self.n_in] + [s.n_out for s in self.stages]
 
     def check_rasters(self, rasters) -> np.ndarray:
-        r = np.asarray(rasters)
-        if r.ndim == 2:
-            r = r[None]
-        if r.ndim != 3 or r.shape[2] != self.n_in:
-            raise ValueError(f"rasters must be (batch, T, n_in={self.n_in}), got shape {np.shape(rasters)}")
-        if r.shape[1] < 1:
-            raise ValueError("rasters need at least one time step")
-        if r.dtype != bool:
-            if not np.all((r == 0) | (r == 1)):
-                raise ValueError("rasters must be boolean (0/1) spikes")
-            r = r.astype(bool)
-        return r
+        return check_rasters(rasters, self.n_in)
 
     # ---- file format
     def save_npz(self, path) -> None:
@@ -260,10 +252,3 @@ def random_network(rng: np.random.Generator, sizes, L: int = 4, mode: str = "win
         n_in, n_out = pairs[-1]
         ro = ReadoutLayer(w1(n_in, n_out), q12(rng.uniform(-0.5, 1.0, T + 1)))
     return SnnwmNetwork(layers, ro)
-
-
-def random_rasters(rng: np.random.Generator, batch: int, T: int, n_in: int, density: float = 0.05) -> np.ndarray:
-    """(batch, T, n_in) bool Bernoulli(density) input rasters."""
-    from ..lif.model import random_rasters as _rr
-
-    return _rr(rng, batch, T, n_in, density)
