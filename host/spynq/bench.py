@@ -30,6 +30,13 @@ class Row:
         return self.seconds / max(self.batch, 1)
 
 
+def timed(fn, *args):
+    """(fn(*args), wall seconds)."""
+    t0 = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - t0
+
+
 def time_call(fn, repeats: int = 3, warmup: int = 1, budget_s: float = 30.0) -> float:
     """Median wall time of fn() over `repeats` runs (fewer if one run exceeds the budget)."""
     for _ in range(warmup):

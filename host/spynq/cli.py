@@ -119,11 +119,11 @@ def cmd_bench(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .hw.board import overlay_loaded
+    from .hw.board import best_backend
     from .stm import figures, workloads
 
     out = Path(args.out)
-    backend = "fpga" if overlay_loaded() else "cpu"
+    backend = best_backend()
     print(f"spynq demo: STM inference on backend '{backend}' (best present) and on the fixed-point "
           f"golden model; figures in {out}/")
     for build in workloads.ALL:

@@ -26,6 +26,11 @@ def overlay_loaded() -> bool:
     return any(str(d.get("type", "")).startswith("spynq:hls:") for d in ip_dict.values())
 
 
+def best_backend() -> str:
+    """What backend="auto" means: the FPGA when an overlay is loaded, else the numpy CPU path."""
+    return "fpga" if overlay_loaded() else "cpu"
+
+
 def load_overlay(bitfile: Path | str | None = None):
     """Download the spynq overlay (the .hwh must sit next to the .bit)."""
     path = Path(bitfile or OVERLAY_BIT)

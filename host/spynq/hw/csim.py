@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -91,6 +92,14 @@ def call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2") -> np
     lib.spynq_csim_run(net.ctypes.data_as(_U32P), net_words, inp.ctypes.data_as(_U32P), len(inp),
                        s.ctypes.data_as(_U32P), out.ctypes.data_as(_U32P))
     return out[:n_out]
+
+
+def timed_call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2"):
+    """`call` with the build and load outside the timing: (out words, seconds)."""
+    load(kernel, opt)
+    t0 = time.perf_counter()
+    out = call(kernel, net, net_words, inp, scalars, opt)
+    return out, time.perf_counter() - t0
 
 
 def trips(kernel: str, loops, opt: str = "-O2", reset: bool = True) -> dict:

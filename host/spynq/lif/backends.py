@@ -15,9 +15,11 @@ runs the same plan, so results stay bit-exact.
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
+
+from ..bench import timed
+from ..hw import csim
 
 from . import encode, golden, reference
 from .encode import C
@@ -99,25 +101,21 @@ def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None) -> Li
 
 
 def golden_call(packed, raster_words, T, batch):
-    t0 = time.perf_counter()
-    out = golden.run(packed.net, packed.net_words, raster_words, T, batch)
-    return out, time.perf_counter() - t0
+    return timed(golden.run, packed.net, packed.net_words, raster_words, T, batch)
 
 
 def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int, batch: int,
               opt: str = "-O2") -> np.ndarray:
     """Run the HLS top function natively on packed buffers; returns the out words."""
-    from ..hw import csim
-
     return csim.call("lif_delay", net, net_words, rasters, (n_steps, batch), opt)
 
 
 def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResult:
     """Run `network` on rasters (batch, T, n_in) bool; readouts of every layer."""
     if backend == "auto":
-        from ..hw.board import overlay_loaded
+        from ..hw.board import best_backend
 
-        backend = "fpga" if overlay_loaded() else "cpu"
+        backend = best_backend()
     if backend == "cpu":
         return reference.run(network, rasters)
     if backend == "golden":
@@ -126,10 +124,7 @@ def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResul
         opt = opts.get("opt", "-O2")
 
         def call(p, rw, T, batch):
-            csim_call(p.net, p.net_words, rw, T, 0, opt)  # build and load outside the timing
-            t0 = time.perf_counter()
-            out = csim_call(p.net, p.net_words, rw, T, batch, opt)
-            return out, time.perf_counter() - t0
+            return csim.timed_call("lif_delay", p.net, p.net_words, rw, (T, batch), opt)
 
         return run_fixed("csim", network, rasters, call)
     if backend == "cosim":

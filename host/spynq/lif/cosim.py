@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import time
 
-from ..hw.cconfig import HLS_DIR
-from .interface import LIF_INTERFACE
-
-ADAPTER_SOURCES = (HLS_DIR / "lif_delay" / "lif_delay_sim_adapter.cpp", HLS_DIR / "lif_delay" / "lif_delay_top.cpp")
-INCLUDE_DIRS = (HLS_DIR / "lif_delay", HLS_DIR / "common")
+from ..hw import cosim
 
 
 def cosim_jobs(jobs, timeout_s: float = 900, backpressure: float = 0.2, seed: int = 1):
-    """Run several (net, net_words, rasters, n_steps, batch[, timeout]) calls in one
-    simulator launch. Returns spynq_sim CosimResults; result.value = (out words, seconds)."""
-    from spynq_sim.runner import CosimJob, run_cosim_jobs
-
-    return run_cosim_jobs(LIF_INTERFACE, ADAPTER_SOURCES, INCLUDE_DIRS,
-                          [CosimJob("spynq.lif.driver:host_job", tuple(j)) for j in jobs],
-                          timeout_s, backpressure=backpressure, seed=seed)
+    """Run several (net, net_words, rasters, n_steps, batch[, timeout]) calls in one simulator launch;
+    result.value = (out words, seconds)."""
+    return cosim.jobs("lif_delay", "lif", jobs, timeout_s, backpressure, seed)
 
 
 def run_cosim(network, rasters, timeout_s: float = 900, backpressure: float = 0.2):

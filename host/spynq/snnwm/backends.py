@@ -12,9 +12,11 @@ SNNWM_MAX_T); larger ones raise ValueError from spynq.snnwm.encode.check_limits.
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
+
+from ..bench import timed
+from ..hw import csim
 
 from . import encode, golden, reference
 from .counts import totals
@@ -49,25 +51,21 @@ def run_fixed(name: str, network: SnnwmNetwork, rasters, call_fn, info=None) -> 
 
 
 def golden_call(net, net_words, raster_words, T, batch):
-    t0 = time.perf_counter()
-    out = golden.run(net, net_words, raster_words, T, batch)
-    return out, time.perf_counter() - t0
+    return timed(golden.run, net, net_words, raster_words, T, batch)
 
 
 def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int, batch: int,
               opt: str = "-O2") -> np.ndarray:
     """Run the HLS top function natively on packed buffers; returns the out words."""
-    from ..hw import csim
-
     return csim.call("snnwm", net, net_words, rasters, (n_steps, batch), opt)
 
 
 def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmResult:
     """Run `network` on rasters (batch, T, n_in) bool; readouts of every stage."""
     if backend == "auto":
-        from ..hw.board import overlay_loaded
+        from ..hw.board import best_backend
 
-        backend = "fpga" if overlay_loaded() else "cpu"
+        backend = best_backend()
     if backend == "cpu":
         return reference.run(network, rasters)
     if backend == "golden":
@@ -76,10 +74,7 @@ def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmR
         opt = opts.get("opt", "-O2")
 
         def call(net, nw, rw, T, batch):
-            csim_call(net, nw, rw, T, 0, opt)  # build and load outside the timing
-            t0 = time.perf_counter()
-            out = csim_call(net, nw, rw, T, batch, opt)
-            return out, time.perf_counter() - t0
+            return csim.timed_call("snnwm", net, nw, rw, (T, batch), opt)
 
         return run_fixed("csim", network, rasters, call)
     if backend == "cosim":

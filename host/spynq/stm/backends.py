@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from ..hw import csim
+
 from . import encode, golden, reference
 from .model import Network
 from .result import ST_BAD_NET, StmResult
@@ -57,8 +59,6 @@ def run_golden(network: Network, pops: dict, evidence) -> StmResult:
 
 def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: str = "-O2") -> np.ndarray:
     """Run the HLS top function natively on packed buffers; returns the out words."""
-    from ..hw import csim
-
     return csim.call("stm", net, net_words, ev, (batch,), opt)
 
 
@@ -66,18 +66,16 @@ def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2") -> StmRes
     packed = encode.pack_network(network, pops)
     ev = encode.pack_evidence(network, evidence)
     batch = len(network.evidence_array(evidence))
-    csim_call(packed.net, packed.net_words, ev, 0, opt)  # build and load outside the timing
-    t0 = time.perf_counter()
-    out = csim_call(packed.net, packed.net_words, ev, batch, opt)
-    return _fixed_result("csim", network, pops, packed, out, batch, time.perf_counter() - t0)
+    out, seconds = csim.timed_call("stm", packed.net, packed.net_words, ev, (batch,), opt)
+    return _fixed_result("csim", network, pops, packed, out, batch, seconds)
 
 
 def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts) -> StmResult:
     """Posterior weights of the root for each evidence set on the chosen backend."""
     if backend == "auto":
-        from ..hw.board import overlay_loaded
+        from ..hw.board import best_backend
 
-        backend = "fpga" if overlay_loaded() else "cpu"
+        backend = best_backend()
     if backend == "cpu":
         return run_cpu(network, pops, evidence)
     if backend == "golden":

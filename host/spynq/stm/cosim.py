@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import time
 
-from ..hw.cconfig import HLS_DIR
+from ..hw import cosim
 from . import encode
-from .interface import STM_INTERFACE
-
-ADAPTER_SOURCES = (HLS_DIR / "stm" / "stm_sim_adapter.cpp", HLS_DIR / "stm" / "stm_top.cpp")
-INCLUDE_DIRS = (HLS_DIR / "stm", HLS_DIR / "common")
 
 
 def cosim_jobs(jobs, timeout_s: float = 900, backpressure: float = 0.2, seed: int = 1):
-    """Run several (net, net_words, evidence, batch) calls in one simulator launch.
-
-    Returns spynq_sim CosimResults; result.value = (out words, seconds)."""
-    from spynq_sim.runner import CosimJob, run_cosim_jobs
-
-    return run_cosim_jobs(STM_INTERFACE, ADAPTER_SOURCES, INCLUDE_DIRS,
-                          [CosimJob("spynq.stm.driver:host_job", tuple(j)) for j in jobs],
-                          timeout_s, backpressure=backpressure, seed=seed)
+    """Run several (net, net_words, evidence, batch[, timeout]) calls in one simulator launch;
+    result.value = (out words, seconds)."""
+    return cosim.jobs("stm", "stm", jobs, timeout_s, backpressure, seed)
 
 
 def run_cosim(network, pops, evidence, timeout_s: float = 900, backpressure: float = 0.2):
