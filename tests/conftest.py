@@ -52,5 +52,5 @@ def compile_hls_testbench(kernel: str, out_dir: Path) -> Path:
     exe = out_dir / f"tb_{kernel}"
     inc = [ap_types_dir(), HLS_DIR / "common", kdir]
     subprocess.run(["g++", "-std=c++14", "-O2", "-w", *[f"-I{p}" for p in inc], str(kdir / f"{kernel}_top.cpp"),
-                    str(kdir / f"tb_{kernel}.cpp"), "-o", str(exe)], check=True)
+                    str(kdir / f"tb_{kernel}.cpp"), "-o", str(exe)], check=True, timeout=600)
     return exe

@@ -21,7 +21,7 @@ def kernel(request, tmp_path_factory):
 def test_testbench_passes_on_golden_vectors(kernel, tmp_path):
     tb, vectors = kernel
     n = vectors.write(tmp_path, n_random=6)
-    res = subprocess.run([str(tb), str(tmp_path)], capture_output=True, text=True)
+    res = subprocess.run([str(tb), str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout
     assert f"{n} cases, 0 failed" in res.stdout
 
@@ -33,7 +33,7 @@ def test_testbench_fails_on_a_wrong_expected_word(kernel, tmp_path):
     words = np.fromfile(out, "<u4")
     words[5] ^= 1
     words.tofile(out)
-    res = subprocess.run([str(tb), str(tmp_path)], capture_output=True, text=True)
+    res = subprocess.run([str(tb), str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 1 and "1 failed" in res.stdout
 
 

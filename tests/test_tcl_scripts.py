@@ -271,14 +271,15 @@ def test_overlay_needs_hls_ip_and_products(tmp_path):
 # ----------------------------------------------------------------------------------------
 def test_shell_scripts_parse_and_deploy_dry_run():
     for sh in ("build_hls.sh", "build_overlay.sh", "deploy_board.sh"):
-        subprocess.run(["bash", "-n", str(REPO / "scripts" / sh)], check=True)
+        subprocess.run(["bash", "-n", str(REPO / "scripts" / sh)], check=True, timeout=30)
     env = dict(os.environ, DRY_RUN="1", BOARD="xilinx@pynq")
     out = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, check=True,
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, timeout=60).stdout
     for item in ("overlays/zcu104/spynq.bit", "overlays/zcu104/spynq.hwh", "host/spynq"):
         assert item in out
     env.pop("BOARD")
-    p = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, capture_output=True, text=True)
+    p = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, capture_output=True, text=True,
+                       timeout=60)
     assert p.returncode != 0 and "BOARD=user@host" in p.stderr
 
 

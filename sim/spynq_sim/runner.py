@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 DPI_DIR = REPO / "sim" / "dpi"
 BUILD_ROOT = REPO / "build" / "cosim"
 TEST_MODULE = "spynq_sim.bench"
+BUILD_TIMEOUT_S = 1800  # a Verilator build of a kernel takes ~40 s on 2 cores
 
 _built: dict[str, Path] = {}
 
@@ -144,7 +145,7 @@ def build_cosim(iface: KernelInterface, adapter_sources: Sequence[str | Path],
         os.environ.update(verilator_env())
         t0 = time.monotonic()
         try:
-            runner.build(
+            err = _run_with_timeout(runner, dict(
                 sources=[sv],
                 hdl_toplevel=iface.top,
                 build_dir=bdir,
@@ -153,7 +154,9 @@ def build_cosim(iface: KernelInterface, adapter_sources: Sequence[str | Path],
                 build_args=["--no-timing", "-j", "2", "-Wno-fatal", "-Wno-lint", "-Wno-style",
                             "-CFLAGS", cflags, str(DPI_DIR / "spynq_dpi.cpp"), *map(str, sources)],
                 log_file=bdir / "build.log",
-            )
+            ), BUILD_TIMEOUT_S, bdir / "build.log", step="build")
+            if err is not None:
+                raise err
         except (subprocess.CalledProcessError, RuntimeError, SystemExit) as e:
             log = (bdir / "build.log").read_text(errors="replace")[-6000:] if (bdir / "build.log").exists() else ""
             raise CosimError(f"Verilator build of {iface.top} failed ({e}); see {bdir / 'build.log'}:\n{log}") from None
@@ -237,9 +240,10 @@ def run_cosim(kernel_interface: KernelInterface, adapter_sources: Sequence[str |
     return res.raise_for_error()
 
 
-def _run_with_timeout(runner, kwargs: dict, timeout_s: float, log_file: Path) -> BaseException | None:
-    """runner.test() in a watchdog: the simulator is killed after timeout_s seconds.
-    Returns runner.test()'s exception (non-zero simulator exit), if any."""
+def _run_with_timeout(runner, kwargs: dict, timeout_s: float, log_file: Path,
+                      step: str = "test") -> BaseException | None:
+    """runner.test() (or .build()) in a watchdog: its child processes are killed after
+    timeout_s seconds. Returns the step's exception (non-zero exit), if any."""
     import threading
 
     done = threading.Event()
@@ -247,7 +251,7 @@ def _run_with_timeout(runner, kwargs: dict, timeout_s: float, log_file: Path) ->
 
     def target():
         try:
-            runner.test(**kwargs)
+            getattr(runner, step)(**kwargs)
         except BaseException as e:  # noqa: BLE001
             err.append(e)
         finally:
@@ -265,7 +269,7 @@ def _run_with_timeout(runner, kwargs: dict, timeout_s: float, log_file: Path) ->
                 pass
         done.wait(10)
         tail = log_file.read_text(errors="replace")[-3000:] if log_file.exists() else ""
-        raise TimeoutError(f"co-simulation exceeded {timeout_s} s wall clock and was killed; log tail:\n{tail}")
+        raise TimeoutError(f"co-simulation {step} exceeded {timeout_s} s wall clock and was killed; log tail:\n{tail}")
     return err[0] if err else None
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from .cconfig import HLS_DIR, REPO
 
 BUILD_DIR = REPO / "build" / "csim"
+BUILD_TIMEOUT_S = 900
 
 
 def ap_types_dir() -> Path:
@@ -58,7 +59,10 @@ def build(kernel: str, opt: str = "-O2", extra: tuple = ()) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(f".{os.getpid()}.tmp")
         cmd = [cxx, *flags, *map(str, _sources(kernel)), "-o", str(tmp)]
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"g++ did not finish within {BUILD_TIMEOUT_S} s for hls/{kernel}") from None
         if res.returncode:
             raise RuntimeError(f"g++ failed for hls/{kernel}:\n{' '.join(cmd)}\n{res.stderr[-4000:]}")
         tmp.replace(out)  # atomic: parallel test workers never load a half-written file
