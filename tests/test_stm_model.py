@@ -91,3 +91,9 @@ def test_cpu_and_golden_within_stated_bound():
             compared += int(clean.sum())
     assert compared > 100
     assert worst < CPU_GOLDEN_L1
+
+
+def test_unknown_backend_is_refused_with_the_choices():
+    net = chain()
+    with pytest.raises(ValueError, match=r"unknown backend 'gpu'; choose from \('auto', 'cpu'"):
+        backends.infer(net, net.sample(4), {"I": [0.0]}, "gpu")

@@ -139,6 +139,8 @@ def cmd_demo(args) -> int:
 
 
 def main(argv=None) -> int:
+    from .hw.board import BACKENDS
+
     p = argparse.ArgumentParser(prog="spynq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("info", help="backends present on this machine").set_defaults(fn=cmd_info)
@@ -147,13 +149,13 @@ def main(argv=None) -> int:
     s.add_argument("--workload", default="two_layer_causal")
     s.add_argument("--samples", type=int, default=2000)
     s.add_argument("--batch", type=int, default=16)
-    s.add_argument("--backend", default="auto", choices=("auto", "cpu", "golden", "csim", "cosim", "fpga"))
+    s.add_argument("--backend", default="auto", choices=("auto",) + BACKENDS)
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(fn=cmd_stm)
 
     lf = sub.add_parser("lif", help="LIF-with-delays demos")
     lf.add_argument("demo", choices=("jeffress", "speech"))
-    lf.add_argument("--backend", default="auto", choices=("auto", "cpu", "golden", "csim", "cosim", "fpga"))
+    lf.add_argument("--backend", default="auto", choices=("auto",) + BACKENDS)
     lf.add_argument("--trials", type=int, default=200)
     lf.add_argument("--steps", type=int, default=100)
     lf.add_argument("--batch", type=int, default=16)
@@ -161,7 +163,7 @@ def main(argv=None) -> int:
     lf.set_defaults(fn=cmd_lif)
 
     sw = sub.add_parser("snnwm", help="SNNWM DVS128-Gesture network")
-    sw.add_argument("--backend", default="cpu", choices=("auto", "cpu", "golden", "csim", "cosim", "fpga"))
+    sw.add_argument("--backend", default="cpu", choices=("auto",) + BACKENDS)
     sw.add_argument("--batch", type=int, default=2)
     sw.add_argument("--size", type=int, default=32, help="frame size (FC backends other than cpu need 32)")
     sw.add_argument("--seed", type=int, default=0)

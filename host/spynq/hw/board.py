@@ -26,9 +26,22 @@ def overlay_loaded() -> bool:
     return any(str(d.get("type", "")).startswith("spynq:hls:") for d in ip_dict.values())
 
 
+# Every kernel runs on these backends with one API (see README, "Backends").
+BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
+
+
 def best_backend() -> str:
     """What backend="auto" means: the FPGA when an overlay is loaded, else the numpy CPU path."""
     return "fpga" if overlay_loaded() else "cpu"
+
+
+def resolve_backend(backend: str) -> str:
+    """The backend a run uses: "auto" resolved, unknown names rejected with the choices."""
+    if backend == "auto":
+        return best_backend()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
+    return backend
 
 
 def load_overlay(bitfile: Path | str | None = None):

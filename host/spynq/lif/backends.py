@@ -20,13 +20,13 @@ import numpy as np
 
 from ..bench import timed
 from ..hw import csim
+from ..hw.board import resolve_backend
 
 from . import encode, golden, reference
 from .encode import C
 from .model import LifLayer, LifNetwork
 from .result import LifResult
 
-BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
 V_SCALE = float(1 << C["LIF_V_FRAC"])
 
 
@@ -112,10 +112,7 @@ def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int
 
 def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResult:
     """Run `network` on rasters (batch, T, n_in) bool; readouts of every layer."""
-    if backend == "auto":
-        from ..hw.board import best_backend
-
-        backend = best_backend()
+    backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
     if backend == "golden":
@@ -135,4 +132,4 @@ def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResul
         from .driver import run_fpga
 
         return run_fpga(network, rasters, **opts)
-    raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
+    raise AssertionError(backend)  # resolve_backend admits only BACKENDS

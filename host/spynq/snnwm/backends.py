@@ -17,6 +17,7 @@ import numpy as np
 
 from ..bench import timed
 from ..hw import csim
+from ..hw.board import resolve_backend
 
 from . import encode, golden, reference
 from .counts import totals
@@ -24,7 +25,6 @@ from .encode import C
 from .model import SnnwmNetwork
 from .result import SnnwmResult
 
-BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
 V_SCALE = float(1 << C["SNNWM_V_FRAC"])
 
 
@@ -62,10 +62,7 @@ def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int
 
 def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmResult:
     """Run `network` on rasters (batch, T, n_in) bool; readouts of every stage."""
-    if backend == "auto":
-        from ..hw.board import best_backend
-
-        backend = best_backend()
+    backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
     if backend == "golden":
@@ -85,4 +82,4 @@ def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmR
         from .driver import run_fpga
 
         return run_fpga(network, rasters, **opts)
-    raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
+    raise AssertionError(backend)  # resolve_backend admits only BACKENDS

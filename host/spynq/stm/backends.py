@@ -14,12 +14,12 @@ import time
 import numpy as np
 
 from ..hw import csim
+from ..hw.board import resolve_backend
 
 from . import encode, golden, reference
 from .model import Network
 from .result import ST_BAD_NET, StmResult
 
-BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
 
 
 def decode_out(out: np.ndarray, n_root: int, batch: int):
@@ -72,10 +72,7 @@ def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2") -> StmRes
 
 def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts) -> StmResult:
     """Posterior weights of the root for each evidence set on the chosen backend."""
-    if backend == "auto":
-        from ..hw.board import best_backend
-
-        backend = best_backend()
+    backend = resolve_backend(backend)
     if backend == "cpu":
         return run_cpu(network, pops, evidence)
     if backend == "golden":
@@ -90,4 +87,4 @@ def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts)
         from .driver import run_fpga
 
         return run_fpga(network, pops, evidence, **opts)
-    raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
+    raise AssertionError(backend)  # resolve_backend admits only BACKENDS
