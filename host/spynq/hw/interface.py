@@ -36,6 +36,12 @@ M_AXI_BEAT_BYTES = M_AXI_DATA_BITS // 8
 M_AXI_ADDR_BITS = 64
 
 
+def pad_words(n_words: int) -> int:
+    """32-bit words rounded up to whole m_axi beats (every buffer and row is beat aligned)."""
+    per_beat = M_AXI_BEAT_BYTES // 4
+    return -(-n_words // per_beat) * per_beat
+
+
 @dataclass(frozen=True)
 class Arg:
     """One argument of the HLS top function, in declaration order."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..fixed import quantize, quantize_bits, to_u32
 from ..hw.cconfig import read_constants
+from ..hw.interface import pad_words
 from ..rasters import pack as pack_rasters  # noqa: F401  (the kernel's raster buffer)
 from ..rasters import row_words
 from ..rasters import unpack as unpack_rasters
@@ -21,10 +22,6 @@ C = read_constants("lif_delay/lif_delay_config.h")
 LANES = C["LIF_LANES"]
 V_MAX = (1 << (C["LIF_STATE_BITS"] - 1)) - 1
 V_MIN = -V_MAX - 1
-
-
-def pad_words(n: int) -> int:
-    return (n + 3) // 4 * 4
 
 
 def groups(n: int) -> int:

@@ -12,16 +12,12 @@ import numpy as np
 
 from ..fixed import quantize, quantize_sat, to_u32
 from ..hw.cconfig import read_constants
+from ..hw.interface import pad_words
 from .energy import KIND_GAUSS, KIND_TABLE, edge_energy
 from .model import Network
 
 C = read_constants("stm/stm_config.h")
 NONE = 0xFFFFFFFF
-
-
-def pad_words(n: int) -> int:
-    """Round a word count up to whole 16-byte bus beats."""
-    return (n + 3) // 4 * 4
 
 
 def out_row_words(n_root: int) -> int:
