@@ -13,8 +13,16 @@ void lif_delay_top(const lif_beat_t* net, const lif_beat_t* spikes_in, lif_beat_
 
 // Loop trip counters for C simulation only: spynq.lif.cycles is checked against the
 // trips the code really makes. Names match the loop labels in lif_delay_top.cpp.
-#define LIF_LOOPS(X) X(LOAD) X(IN_SCAN) X(RUN) X(STORE_SPK) X(STORE_STATE)
-#define LIF_LOOP_ENUM(name) LIF_LOOP_##name,
+// Designed schedule: X(loop label, II, pipeline depth in cycles) and why. spynq.hw.schedule
+// reads it for the cycle models; a csynth report, when present, replaces II and depth.
+// These are the figures the review of the first kernel argued (not yet csynth-checked).
+#define LIF_LOOPS(X) \
+    X(LOAD, 4, 70)        /* four words per beat into run-time-selected single-port URAM banks */ \
+    X(IN_SCAN, 1, 70)     /* one beat per cycle; m_axi read latency */ \
+    X(RUN, 2, 14)         /* V/I recurrence: 32x32 decay multiply, saturate, reset in 4 iterations */ \
+    X(STORE_SPK, 1, 8)    /* one beat per cycle */ \
+    X(STORE_STATE, 4, 8)  /* four words per beat from three arrays, banks picked at run time */
+#define LIF_LOOP_ENUM(name, ii, depth) LIF_LOOP_##name,
 enum LifLoop { LIF_LOOPS(LIF_LOOP_ENUM) LIF_LOOP_COUNT };
 #ifndef __SYNTHESIS__
 extern uint64_t lif_trips[LIF_LOOP_COUNT];

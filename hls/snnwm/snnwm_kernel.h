@@ -13,8 +13,20 @@ void snnwm_top(const snnwm_beat_t* net, const snnwm_beat_t* spikes_in, snnwm_bea
 
 // Loop trip counters for C simulation only: spynq.snnwm.cycles is checked against the
 // trips the code really makes. Names match the loop labels in snnwm_top.cpp.
-#define SNNWM_LOOPS(X) X(LOAD) X(IN_LOAD) X(ACC) X(NZ) X(MAC) X(UPD) X(STORE_SPK) X(STORE_STATE) X(STORE_OUT)
-#define SNNWM_LOOP_ENUM(name) SNNWM_LOOP_##name,
+// Designed schedule: X(loop label, II, pipeline depth in cycles) and why. spynq.hw.schedule
+// reads it for the cycle models; a csynth report, when present, replaces II and depth.
+// These are the figures the review of the first kernel argued (not yet csynth-checked).
+#define SNNWM_LOOPS(X) \
+    X(LOAD, 4, 70)        /* four words per beat into run-time-selected single-port URAM banks */ \
+    X(IN_LOAD, 1, 70)     /* one beat per cycle; m_axi read latency */ \
+    X(ACC, 1, 6)          /* 128 adders, one per input of the beat */ \
+    X(NZ, 2, 4)           /* the mask reload from nzmask (a RAM) sits in the carried path */ \
+    X(MAC, 1, 9)          /* one multiply-accumulate per lane */ \
+    X(UPD, 2, 10)         /* V recurrence: 32x32 decay multiply, saturate, reset in 4 iterations */ \
+    X(STORE_SPK, 1, 8)    /* one beat per cycle */ \
+    X(STORE_STATE, 4, 8)  /* four words per beat, banks picked at run time */ \
+    X(STORE_OUT, 4, 8)    /* four words per beat, banks picked at run time */
+#define SNNWM_LOOP_ENUM(name, ii, depth) SNNWM_LOOP_##name,
 enum SnnwmLoop { SNNWM_LOOPS(SNNWM_LOOP_ENUM) SNNWM_LOOP_COUNT };
 #ifndef __SYNTHESIS__
 extern uint64_t snnwm_trips[SNNWM_LOOP_COUNT];

@@ -15,9 +15,23 @@ constexpr uint32_t STM_NONE = 0xFFFFFFFFu;
 
 // Loop trip counters for C simulation only: the cycle model (spynq.stm.cycles) is checked
 // against the trips the code really makes. Names match the loop labels in stm_top.cpp.
-#define STM_LOOPS(X) X(LOAD) X(PARAMS) X(PRE_MIN) X(PRE_SUM) X(PRE_RECIP) X(EV_READ) X(EVID) \
-    X(WEIGHTS) X(MSG) X(COMBINE) X(RESCALE) X(STORE)
-#define STM_LOOP_ENUM(name) STM_LOOP_##name,
+// Designed schedule: X(loop label, II, pipeline depth in cycles) and why. spynq.hw.schedule
+// reads it for the cycle models; a csynth report, when present, replaces II and depth.
+// These are the figures the review of the first kernel argued (not yet csynth-checked).
+#define STM_LOOPS(X) \
+    X(LOAD, 1, 70)       /* one beat per cycle; depth: m_axi read latency to the first beat */ \
+    X(PARAMS, 1, 3)      /* one parameter word into every lane copy per cycle */ \
+    X(PRE_MIN, 4, 16)    /* lpar is one single-port bank per lane read 4 times per Gaussian energy */ \
+    X(PRE_SUM, 4, 28)    /* same lpar port conflict */ \
+    X(PRE_RECIP, 1, 68)  /* one pipelined 64-bit divider */ \
+    X(EV_READ, 1, 70)    /* one beat per cycle; m_axi read latency */ \
+    X(EVID, 5, 22)       /* lpar conflict and a 16-long carried compare chain on emin */ \
+    X(WEIGHTS, 1, 14)    /* one exp and one multiply per lane */ \
+    X(MSG, 6, 34)        /* lpar conflict and a 16-long carried 64-bit compare chain on mmax */ \
+    X(COMBINE, 6, 10)    /* 16-long carried 64-bit compare chain on pmax */ \
+    X(RESCALE, 1, 4)     /* shifts only */ \
+    X(STORE, 1, 70)      /* one beat per cycle; depth: write response latency */
+#define STM_LOOP_ENUM(name, ii, depth) STM_LOOP_##name,
 enum StmLoop { STM_LOOPS(STM_LOOP_ENUM) STM_LOOP_COUNT };
 #ifndef __SYNTHESIS__
 extern uint64_t stm_trips[STM_LOOP_COUNT];

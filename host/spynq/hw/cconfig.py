@@ -25,14 +25,37 @@ def _eval(expr: str, env: dict) -> int:
     return int(eval(compile(tree, "<constexpr>", "eval"), {"__builtins__": {}}, dict(env)))
 
 
+# An overlay parameter: a size the overlay build may set with -DNAME=value, else its default.
+_PARAM = re.compile(r"^[ \t]*#ifndef[ \t]+(\w+)[ \t]*\n[ \t]*#define[ \t]+\1[ \t]+(\S[^\n]*)", re.M)
+
+
+def read_constants(header: str, overrides: dict | None = None) -> dict[str, int]:
+    """Constants of ``hls/<header>`` in declaration order (later ones may use earlier ones).
+
+    ``#ifndef NAME / #define NAME value`` blocks are overlay parameters: `overrides`
+    (NAME -> value, as the overlay build passes -DNAME=value) replaces their defaults."""
+    return dict(_read(header, tuple(sorted((overrides or {}).items()))))
+
+
+def parameters(header: str) -> dict[str, int]:
+    """The overlay parameters of ``hls/<header>`` with their defaults."""
+    text = re.sub(r"//.*", "", (HLS_DIR / header).read_text())
+    env = dict(_read(header, ()))
+    return {name: env[name] for name, _ in _PARAM.findall(text)}
+
+
 @lru_cache(maxsize=None)
-def read_constants(header: str) -> dict[str, int]:
-    """Constants of ``hls/<header>`` in declaration order (later ones may use earlier ones)."""
-    text = (HLS_DIR / header).read_text()
-    text = re.sub(r"//.*", "", text)
+def _read(header: str, overrides: tuple) -> tuple:
+    text = re.sub(r"//.*", "", (HLS_DIR / header).read_text())
+    over = dict(overrides)
+    items = sorted([(m.start(), m.group(1), m.group(2), True) for m in _PARAM.finditer(text)] +
+                   [(m.start(), m.group(1), m.group(2), False) for m in _CONSTEXPR.finditer(text)])
     env: dict[str, int] = {}
-    for name, expr in _CONSTEXPR.findall(text):
-        env[name] = _eval(expr.replace("/", "//"), env)
+    for _, name, expr, is_param in items:
+        env[name] = int(over[name]) if is_param and name in over else _eval(expr.replace("/", "//"), env)
+    unknown = set(over) - {name for _, name, _, p in items if p}
+    if unknown:
+        raise ValueError(f"hls/{header} has no overlay parameter {sorted(unknown)}")
     if not env:
         raise ValueError(f"no constexpr constants found in hls/{header}")
-    return env
+    return tuple(env.items())

@@ -69,9 +69,19 @@ def build(kernel: str, opt: str = "-O2", extra: tuple = ()) -> Path:
     return out
 
 
+def _flags(defines) -> tuple:
+    return tuple(f"-D{k}={v}" for k, v in sorted(dict(defines).items()))
+
+
 @lru_cache(maxsize=None)
-def load(kernel: str, opt: str = "-O2") -> ctypes.CDLL:
-    return ctypes.CDLL(str(build(kernel, opt)))
+def _load(kernel: str, opt: str, flags: tuple) -> ctypes.CDLL:
+    return ctypes.CDLL(str(build(kernel, opt, flags)))
+
+
+def load(kernel: str, opt: str = "-O2", defines=()) -> ctypes.CDLL:
+    """The kernel's csim library; `defines` (NAME -> value) are overlay parameters or
+    test switches passed as -DNAME=value, each set built once."""
+    return _load(kernel, opt, _flags(defines))
 
 
 _U32P = ctypes.POINTER(ctypes.c_uint32)
@@ -82,11 +92,11 @@ def _words(a) -> np.ndarray:
     return a if len(a) else np.zeros(4, np.uint32)  # a valid pointer even for no data
 
 
-def call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2") -> np.ndarray:
+def call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2", defines=()) -> np.ndarray:
     """Run hls/<kernel>'s top natively on packed word buffers (the C ABI of
     hls/common/spynq_csim.h); `scalars` are the top's u32 arguments after net_words.
     Returns the words the kernel wrote to its out buffer."""
-    lib = load(kernel, opt)
+    lib = load(kernel, opt, defines)
     for f in (lib.spynq_csim_out_words, lib.spynq_csim_run):
         f.restype = ctypes.c_uint32
     net, inp = _words(net), _words(inp)
@@ -98,16 +108,16 @@ def call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2") -> np
     return out[:n_out]
 
 
-def timed_call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2"):
+def timed_call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2", defines=()):
     """`call` with the build and load outside the timing: (out words, seconds)."""
-    load(kernel, opt)
+    load(kernel, opt, defines)
     t0 = time.perf_counter()
-    out = call(kernel, net, net_words, inp, scalars, opt)
+    out = call(kernel, net, net_words, inp, scalars, opt, defines)
     return out, time.perf_counter() - t0
 
 
-def trips(kernel: str, loops, opt: str = "-O2", reset: bool = True) -> dict:
+def trips(kernel: str, loops, opt: str = "-O2", reset: bool = True, defines=()) -> dict:
     """Loop trip counters of the kernel's C simulation since the last reset, by loop label."""
     counts = (ctypes.c_uint64 * len(loops))()
-    load(kernel, opt).spynq_csim_trips(counts, int(reset))
+    load(kernel, opt, defines).spynq_csim_trips(counts, int(reset))
     return dict(zip(loops, map(int, counts)))

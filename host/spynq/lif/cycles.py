@@ -1,7 +1,8 @@
 """Cycle model of the LIF delay kernel, derived from the loops of hls/lif_delay/lif_delay_top.cpp.
 
-Every loop there is pipelined at II=1 and the loops run one after another, so a loop
-costs (trip count + pipeline depth) cycles. Trip counts are exact functions of the
+The loops run one after another; each costs II * trips + depth per invocation, with II
+and depth from the kernel's schedule (``spynq.hw.schedule``: designed, declared beside the
+loop labels in lif_delay_kernel.h, or csynth's when a report exists). Trip counts are exact functions of the
 network and of the spikes (checked against csim counters in tests/test_lif_cycles.py):
   LOAD         ceil(net_words / 4)                           once per call
   IN_SCAN      T * ceil(n_in / 128)                          per sample
@@ -9,30 +10,22 @@ network and of the spikes (checked against csim counters in tests/test_lif_cycle
                E_t = spikes into the layer at step t, G = ceil(n_out / LIF_LANES)
   STORE_SPK    T * ceil(n_out / 128)                         per sample and layer
   STORE_STATE  3 * ceil(n_out / 4)                           per sample and layer
-Pipeline depths are *assumed* until a Vitis csynth report replaces them
-(``depths_from_csynth``): RUN = synapse read (URAM, 2) + ring read (BRAM, 2) + forward
-mux + add + write, and on the update side one DSP multiply (3) + add + saturate + compare;
-reads from DDR wait ~64 cycles for the first beat; writes are posted.
+Every figure is an estimate (``SCHEDULE.label``).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..hw import csynth
-from ..hw.cconfig import HLS_DIR
+from ..hw import schedule
+from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, LANES, groups, pack_network, pad_words, row_words
 
-LOOPS = tuple(re.findall(r"X\((\w+)\)", re.search(r"#define LIF_LOOPS\(X\)(.*?)\n(?!\s)",
-                                                      (HLS_DIR / "lif_delay" / "lif_delay_kernel.h").read_text(),
-                                                      re.S).group(1)))
-CLOCK_HZ = 200e6
+SCHEDULE = schedule.current("lif_delay", "lif_delay_top")
+LOOPS = SCHEDULE.names
+CLOCK_HZ = PL_CLOCK_HZ
 MIN_ITERS = C["LIF_MIN_STEP_ITERS"]
-DEPTHS = {"LOAD": 70, "IN_SCAN": 70, "RUN": 14, "STORE_SPK": 8, "STORE_STATE": 8}
-assert set(DEPTHS) == set(LOOPS), "every kernel loop needs a depth"
 
 
 @dataclass
@@ -44,8 +37,8 @@ class CycleReport:
     batch: int = 1
     bytes_moved: int = 0
 
-    def add(self, name: str, trip: int, times: int = 1, depths=DEPTHS):
-        self.loops[name] = self.loops.get(name, 0) + int(times * trip + times * depths[name])
+    def add(self, name: str, trip: int, times: int = 1, sched=SCHEDULE):
+        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(times * trip, times)
         self.trips[name] = self.trips.get(name, 0) + int(times * trip)
 
     @property
@@ -79,12 +72,12 @@ class CycleReport:
         return {"cycles": self.total, "compute_cycles": self.compute, "transfer_cycles": self.transfer,
                 "ideal": self.ideal, "compute_vs_ideal": self.compute / max(self.ideal, 1),
                 "total_vs_ideal": self.total / max(self.ideal, 1),
-                "per_sample": self.per_sample, "samples_per_s_at_200MHz": self.samples_per_s,
+                "per_sample": self.per_sample, "samples_per_s": self.samples_per_s, "estimate": SCHEDULE.label,
                 "synaptic_events": self.synaptic_events, "neuron_updates": self.neuron_updates,
                 "bytes": self.bytes_moved, "loops": dict(self.loops)}
 
 
-def lif_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
+def lif_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
     """Modelled cycles of one kernel call. `spikes` (per layer (batch, T, n) bool) come
     from any tier (they are identical in golden, csim, cosim); computed with golden if None."""
     r = network.check_rasters(rasters)
@@ -96,24 +89,20 @@ def lif_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
     packed = pack_network(network)
     rep = CycleReport(batch=max(batch, 1))
     net_beats = -(-packed.net_words // 4)
-    rep.add("LOAD", net_beats, depths=depths)
-    rep.add("IN_SCAN", T * row_words(n_in) // 4, batch, depths)
+    rep.add("LOAD", net_beats, sched=sched)
+    rep.add("IN_SCAN", T * row_words(n_in) // 4, batch, sched)
     out_beats = 1
     inputs = [r] + list(spikes[:-1])
     for layer, s_in in zip(network.layers, inputs):
         G = groups(layer.n_out)
         e_t = s_in.sum(axis=2)  # (batch, T)
-        rep.add("RUN", int((e_t * G).sum() + batch * T * max(G, MIN_ITERS)), 1, depths)
-        rep.loops["RUN"] += (batch - 1) * depths["RUN"]
-        rep.add("STORE_SPK", T * row_words(layer.n_out) // 4, batch, depths)
-        rep.add("STORE_STATE", 3 * pad_words(layer.n_out) // 4, batch, depths)
+        rep.add("RUN", int((e_t * G).sum() + batch * T * max(G, MIN_ITERS)), 1, sched)
+        rep.loops["RUN"] += (batch - 1) * sched["RUN"].depth
+        rep.add("STORE_SPK", T * row_words(layer.n_out) // 4, batch, sched)
+        rep.add("STORE_STATE", 3 * pad_words(layer.n_out) // 4, batch, sched)
         out_beats += batch * (T * row_words(layer.n_out) + 3 * pad_words(layer.n_out)) // 4
         rep.synaptic_events += int(e_t.sum()) * layer.n_out
         rep.neuron_updates += batch * T * layer.n_out
     rep.bytes_moved = 16 * (net_beats + batch * T * row_words(n_in) // 4 + out_beats)
     return rep
 
-
-def depths_from_csynth(report_xml: Path) -> dict:
-    """DEPTHS with the pipeline depths of a Vitis csynth report where it has them."""
-    return csynth.loop_depths(report_xml, DEPTHS)

@@ -1,7 +1,8 @@
 """Cycle model of the SNNWM kernel, derived from the loops of hls/snnwm/snnwm_top.cpp.
 
-Every loop there is pipelined at II=1 and the loops run one after another, so a loop
-costs (trip count + pipeline depth) cycles per invocation. Trip counts are exact functions
+The loops run one after another; each costs II * trips + depth per invocation, with II
+and depth from the kernel's schedule (``spynq.hw.schedule``: designed, declared beside the
+loop labels in snnwm_kernel.h, or csynth's when a report exists). Trip counts are exact functions
 of the network and of the spikes (checked against csim counters in
 tests/test_snnwm_cycles.py); per stage and segment (snnwm_config.h), with rb =
 ceil(n_in / 128), G = ceil(n_out / LANES), x the segment's collected inputs:
@@ -14,31 +15,25 @@ ceil(n_in / 128), G = ceil(n_out / LANES), x the segment's collected inputs:
   STORE_SPK    T * ceil(n_out / 128)                        per sample and layer
   STORE_STATE  2 * ceil(n_out / 4)                          per sample and layer
   STORE_OUT    ceil(n_out / 4)                              per sample (readout)
-plus one cycle per stage and sample for the counts beat. Pipeline depths are *assumed*
-until a Vitis csynth report replaces them (``depths_from_csynth``): MAC = URAM read (2) + DSP multiply (3) + accumulate + round; UPD = one DSP
-multiply (3) + add + saturate + compare + reset; DDR reads wait ~64 cycles for the first beat.
+plus one cycle per stage and sample for the counts beat. Every figure is an estimate
+(``SCHEDULE.label``).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..hw import csynth
-from ..hw.cconfig import HLS_DIR
+from ..hw import schedule
+from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, LANES, groups, out_words, pack_network, pad_words, row_words
 from .reference import collect, segments, stage_mode
 
-LOOPS = tuple(re.findall(r"X\((\w+)\)", re.search(r"#define SNNWM_LOOPS\(X\)(.*?)\n(?!\s)",
-                                                      (HLS_DIR / "snnwm" / "snnwm_kernel.h").read_text(),
-                                                      re.S).group(1)))
-CLOCK_HZ = 200e6
+SCHEDULE = schedule.current("snnwm", "snnwm_top")
+LOOPS = SCHEDULE.names
+CLOCK_HZ = PL_CLOCK_HZ
 VREGS = C["SNNWM_VREGS"]
 BEAT = C["SNNWM_BEAT_BITS"]
-DEPTHS = {"LOAD": 70, "IN_LOAD": 70, "ACC": 6, "NZ": 4, "MAC": 9, "UPD": 10, "STORE_SPK": 8, "STORE_STATE": 8,
-          "STORE_OUT": 8}
-assert set(DEPTHS) == set(LOOPS), "every kernel loop needs a depth"
 
 
 @dataclass
@@ -49,8 +44,8 @@ class CycleReport:
     bytes_moved: int = 0
     other: int = 0  # counts beats
 
-    def add(self, name: str, trip: int, times: int = 1, depths=DEPTHS):
-        self.loops[name] = self.loops.get(name, 0) + int(trip) + int(times) * depths[name]
+    def add(self, name: str, trip: int, times: int = 1, sched=SCHEDULE):
+        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(trip, times)
         self.trips[name] = self.trips.get(name, 0) + int(trip)
 
     @property
@@ -73,17 +68,17 @@ class CycleReport:
 
     @property
     def seconds_per_sample(self) -> float:
-        """Steady-state seconds per sample at 200 MHz."""
+        """Steady-state seconds per sample (estimated, SCHEDULE.label)."""
         return self.steady_per_sample / CLOCK_HZ
 
     def summary(self) -> dict:
         return {"cycles": self.total, "compute_cycles": self.compute, "per_sample": self.per_sample,
                 "steady_per_sample": self.steady_per_sample,
-                "us_per_sample_at_200MHz": 1e6 * self.seconds_per_sample, "bytes": self.bytes_moved,
+                "us_per_sample": 1e6 * self.seconds_per_sample, "estimate": SCHEDULE.label, "bytes": self.bytes_moved,
                 "loops": dict(self.loops)}
 
 
-def snnwm_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
+def snnwm_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
     """Modelled cycles of one kernel call. `spikes` (per layer (batch, T, n) bool) come
     from any fixed-point tier (identical in golden, csim, cosim); golden if None."""
     r = network.check_rasters(rasters)
@@ -95,8 +90,8 @@ def snnwm_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
     packed = pack_network(network)
     rep = CycleReport(batch=max(batch, 1))
     net_beats = -(-packed.net_words // 4)
-    rep.add("LOAD", net_beats, 1, depths)
-    rep.add("IN_LOAD", batch * T * row_words(n_in) // 4, batch, depths)
+    rep.add("LOAD", net_beats, 1, sched)
+    rep.add("IN_LOAD", batch * T * row_words(n_in) // 4, batch, sched)
     inputs = [r] + list(spikes)
     for st, s_in in zip(network.stages, inputs):
         mode = stage_mode(st)
@@ -111,22 +106,18 @@ def snnwm_cycles(network, rasters, spikes=None, depths=DEPTHS) -> CycleReport:
         nnz = x.sum(axis=2)
         rows = np.array([min(st.w2.shape[0] - 1, e) - max(0, e - (T - 1)) + 1 for _, _, e in segs])
         n_calls = batch * len(segs)
-        rep.add("ACC", batch * rb * int(rows.sum()), n_calls, depths)
-        rep.add("NZ", int(np.maximum(per_beat, 1).sum()), n_calls, depths)
-        rep.add("MAC", int(G * nnz.sum()), n_calls, depths)
+        rep.add("ACC", batch * rb * int(rows.sum()), n_calls, sched)
+        rep.add("NZ", int(np.maximum(per_beat, 1).sum()), n_calls, sched)
+        rep.add("MAC", int(G * nnz.sum()), n_calls, sched)
         if mode == "readout":
-            rep.add("STORE_OUT", batch * pad_words(st.n_out) // 4, batch, depths)
+            rep.add("STORE_OUT", batch * pad_words(st.n_out) // 4, batch, sched)
         else:
             lens = sum(ln for _, ln, _ in segs)
-            rep.add("UPD", batch * -(-G // VREGS) * VREGS * lens, n_calls, depths)
-            rep.add("STORE_SPK", batch * T * row_words(st.n_out) // 4, batch, depths)
-            rep.add("STORE_STATE", batch * 2 * pad_words(st.n_out) // 4, batch, depths)
+            rep.add("UPD", batch * -(-G // VREGS) * VREGS * lens, n_calls, sched)
+            rep.add("STORE_SPK", batch * T * row_words(st.n_out) // 4, batch, sched)
+            rep.add("STORE_STATE", batch * 2 * pad_words(st.n_out) // 4, batch, sched)
         rep.other += batch
     rep.bytes_moved = 4 * (4 * net_beats + batch * T * row_words(n_in)
                            + out_words(packed.sizes, T, batch, packed.readout))
     return rep
 
-
-def depths_from_csynth(report_xml) -> dict:
-    """DEPTHS with the pipeline depths of a Vitis csynth report where it has them."""
-    return csynth.loop_depths(report_xml, DEPTHS)

@@ -1,48 +1,25 @@
 """Cycle model of the STM kernel, derived from the loop structure of hls/stm/stm_top.cpp.
 
-Every loop there is pipelined at II=1 and the loops run one after another, so a loop
-costs (trip count + pipeline depth) cycles. Trip counts are exact functions of the
-network; the pipeline depths below are *assumed* (counted from the operator chain with
-typical UltraScale+ DSP/BRAM latencies at 200 MHz) until a Vitis csynth report replaces
-them (``depths_from_csynth``). Bus transfers are one 16-byte beat per cycle plus an
-assumed m_axi round-trip latency per loop; the co-simulation measures the real bus.
+The loops run one after another; each costs II * trips + depth per invocation, with II
+and depth from the kernel's schedule (``spynq.hw.schedule``: designed, declared beside the
+loop labels in stm_kernel.h, or csynth's when a report exists). Trip counts are exact
+functions of the network (checked against csim counters). Bus transfers are one 16-byte
+beat per cycle plus the m_axi latency in the depth; the co-simulation moves the real bus
+traffic but not in the kernel's timing. Every figure is an estimate (``SCHEDULE.label``).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..hw import csynth
-from ..hw.cconfig import HLS_DIR
+from ..hw import schedule
+from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, evidence_row_words, out_row_words, pack_network
 from .energy import KIND_GAUSS, edge_energy
 
-# The kernel's loop labels, in the order of its StmLoop enum (csim trip counters).
-LOOPS = tuple(re.findall(r"X\((\w+)\)", re.search(r"#define STM_LOOPS\(X\)(.*?)\n(?!\s)",
-                                                      (HLS_DIR / "stm" / "stm_kernel.h").read_text(), re.S).group(1)))
-
-CLOCK_HZ = 200e6
+SCHEDULE = schedule.current("stm", "stm_top")
+LOOPS = SCHEDULE.names  # the kernel's loop labels, in the order of its StmLoop enum
+CLOCK_HZ = PL_CLOCK_HZ
 LANES = C["STM_LANES"]
-
-# Assumed pipeline depths (cycles). energy: 3 DSP multiplies in series (a*x, d*r, t*t, 4
-# cycles each with input/output registers) + adds; exp: one multiply, two table reads, one
-# multiply, shift; MAC: one 32x32 multiply + 64-bit add.
-DEPTHS = {
-    "LOAD": 70,  # m_axi read latency to the first beat
-    "PARAMS": 3,
-    "PRE_MIN": 16,
-    "PRE_SUM": 28,
-    "PRE_RECIP": 68,  # 64-bit divider
-    "EV_READ": 70,
-    "EVID": 22,  # STM_EV_FUSE energies and a saturating adder chain per lane
-    "WEIGHTS": 14,
-    "MSG": 34,  # energy, exp, the u/S multiply and shift, MAC
-    "COMBINE": 10,
-    "RESCALE": 4,
-    "STORE": 70,  # m_axi write latency to the last response
-}
-assert set(DEPTHS) == set(LOOPS), "every kernel loop needs a depth"
 
 
 @dataclass
@@ -53,8 +30,8 @@ class CycleReport:
     min_evaluations: int = 0  # one per (child sample, parent sample, evidence set)
     bytes_moved: int = 0
 
-    def add(self, name: str, trip: int, times: int = 1, depths=DEPTHS):
-        self.loops[name] = self.loops.get(name, 0) + times * (trip + depths[name])
+    def add(self, name: str, trip: int, times: int = 1, sched=SCHEDULE):
+        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(times * trip, times)
         self.trips[name] = self.trips.get(name, 0) + times * trip
 
     @property
@@ -80,14 +57,14 @@ class CycleReport:
     def summary(self) -> dict:
         return {"cycles": self.total, "compute_cycles": self.compute, "transfer_cycles": self.transfer,
                 "evaluations": self.evaluations, "compute_vs_ideal": self.compute / (self.evaluations / LANES),
-                "bytes": self.bytes_moved, "seconds_at_200MHz": self.seconds, "loops": dict(self.loops)}
+                "bytes": self.bytes_moved, "seconds": self.seconds, "estimate": SCHEDULE.label, "loops": dict(self.loops)}
 
 
 def groups(n: int) -> int:
     return -(-n // LANES)
 
 
-def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
+def stm_cycles(network, pops: dict, batch: int, sched=SCHEDULE) -> CycleReport:
     """Modelled cycles of one kernel call on `batch` evidence sets."""
     packed = pack_network(network, pops)
     order = network.post_order()
@@ -102,18 +79,18 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
         e = edge_energy(node.dist)
         return e.rows * (C["STM_GAUSS_WORDS"] if e.kind == KIND_GAUSS else e.table.shape[1])
 
-    rep.add("LOAD", net_beats, depths=depths)
+    rep.add("LOAD", net_beats, sched=sched)
     for node in order:  # precompute, once per call
         if node.observed or node.parent is None:
             continue
         nc, np_ = n[node.name], n[node.parent.name]
-        rep.add("PARAMS", params(node), depths=depths)
-        rep.add("PRE_MIN", nc * groups(np_), depths=depths)
-        rep.add("PRE_SUM", nc * groups(np_), depths=depths)
-        rep.add("PRE_RECIP", nc, depths=depths)
+        rep.add("PARAMS", params(node), sched=sched)
+        rep.add("PRE_MIN", nc * groups(np_), sched=sched)
+        rep.add("PRE_SUM", nc * groups(np_), sched=sched)
+        rep.add("PRE_RECIP", nc, sched=sched)
         rep.evaluations += 2 * nc * np_
     per = CycleReport()  # per evidence set: identical work, so multiplied by batch below
-    per.add("EV_READ", ev_beats, depths=depths)
+    per.add("EV_READ", ev_beats, sched=sched)
     fuse = C["STM_EV_FUSE"]
     for node in order:
         if node.observed:  # evaluated with its parent
@@ -122,18 +99,18 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
         kids = [c for c in node.children if c.observed]
         for k0 in range(0, len(kids), fuse):
             for c in kids[k0:k0 + fuse]:
-                per.add("PARAMS", params(c), depths=depths)
-            per.add("EVID", groups(size), depths=depths)
+                per.add("PARAMS", params(c), sched=sched)
+            per.add("EVID", groups(size), sched=sched)
         per.evaluations += len(kids) * size
-        per.add("WEIGHTS", groups(size), depths=depths)
+        per.add("WEIGHTS", groups(size), sched=sched)
         if node.parent is None:
-            per.add("STORE", out_beats, depths=depths)
+            per.add("STORE", out_beats, sched=sched)
             break
         np_ = n[node.parent.name]
-        per.add("PARAMS", params(node), depths=depths)
-        per.add("MSG", size * groups(np_), depths=depths)
-        per.add("COMBINE", groups(np_), depths=depths)
-        per.add("RESCALE", groups(np_), depths=depths)
+        per.add("PARAMS", params(node), sched=sched)
+        per.add("MSG", size * groups(np_), sched=sched)
+        per.add("COMBINE", groups(np_), sched=sched)
+        per.add("RESCALE", groups(np_), sched=sched)
         per.evaluations += size * np_
         per.min_evaluations += size * np_
     for k, v in per.loops.items():
@@ -144,7 +121,3 @@ def stm_cycles(network, pops: dict, batch: int, depths=DEPTHS) -> CycleReport:
     rep.min_evaluations = batch * per.min_evaluations
     return rep
 
-
-def depths_from_csynth(report_xml: Path) -> dict:
-    """DEPTHS with the pipeline depths of a Vitis csynth report where it has them."""
-    return csynth.loop_depths(report_xml, DEPTHS)
