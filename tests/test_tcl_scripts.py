@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from spynq.hw.platform import PL_CLOCK_MHZ
+
 import spynq
 from spynq.hw import interface as hwif
 from spynq.hw import perf_timer as pt
@@ -150,7 +152,8 @@ def test_hls_script_runs_and_matches_interface(script, tmp_path):
     assert f"{opt['-vendor']}:{opt['-library']}:{opt['-ipname']}:{opt['-version']}" == iface.vlnv
 
     assert calls(r, "set_part") == [["xczu7ev-ffvc1156-2-e"]]
-    assert calls(r, "create_clock")[0][:2] == ["-period", "5"]
+    # the period of the one PL clock constant (hls/common/spynq_platform.h)
+    assert float(calls(r, "create_clock")[0][1]) == pytest.approx(1e3 / PL_CLOCK_MHZ, abs=1e-4)
     cfg = [a for c in calls(r, "config_interface") for a in c]
     assert "-m_axi_addr64" in cfg and hwif.M_AXI_ADDR_BITS == 64
     widen = cfg[cfg.index("-m_axi_max_widen_bitwidth") + 1]
@@ -223,7 +226,7 @@ def test_overlay_block_design_matches_python(tmp_path):
 
     props = {(c[0], c[-1]): c[1] for c in calls(r, "set_property")}
     ps = "zynq_ultra_ps_e_0"
-    assert float(props[("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ", ps)]) == 1000 / 5  # HLS 5 ns
+    assert float(props[("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ", ps)]) == PL_CLOCK_MHZ == 187.5
     assert int(props[("CONFIG.PSU__SAXIGP2__DATA_WIDTH", ps)]) == hwif.M_AXI_DATA_BITS
     assert int(props[("CONFIG.STOP_W", pt.BD_NAME)]) == len(ifaces)
     assert int(props[("CONFIG.NUM_MI", "ctrl_ic")]) == len(ifaces) + 2

@@ -13,10 +13,26 @@
 #   SPYNQ_HLS_TB_ARGV   arguments passed to the testbench's main() in csim and cosim
 #   SPYNQ_HLS_EXPORT_FLOW=syn|impl  run Vivado on the exported IP for real resources
 
+# A constant of hls/common/spynq_platform.h (the one definition of the PL clock and the
+# m_axi settings, also read by Python): `constexpr int NAME = <integer>;`.
+proc spynq_hls_platform {name} {
+    set f [open [file join [file dirname [file normalize [info script]]] spynq_platform.h]]
+    set text [read $f]
+    close $f
+    if {![regexp "constexpr int $name = (\\d+);" $text -> value]} {
+        error "spynq_hls: hls/common/spynq_platform.h defines no $name"
+    }
+    return $value
+}
+
 namespace eval spynq_hls {
-    # The ZCU104's device; the PL clock of overlays/zcu104 is 200 MHz to match.
+    # The ZCU104's device and the PL clock the overlay gives (overlays/zcu104 uses the same).
     variable part      xczu7ev-ffvc1156-2-e
-    variable clock_ns  5
+    variable pl_khz    [spynq_hls_platform SPYNQ_PL_CLOCK_KHZ]
+    variable clock_ns  [format %.4f [expr {1e6 / $pl_khz}]]
+    variable maxi_burst       [spynq_hls_platform SPYNQ_MAXI_BURST_BEATS]
+    variable maxi_outstanding [spynq_hls_platform SPYNQ_MAXI_OUTSTANDING]
+    variable maxi_latency     [spynq_hls_platform SPYNQ_MAXI_LATENCY]
     # VLNV parts: must equal spynq.hw.interface.KernelInterface (vendor/library/version).
     variable vendor    spynq
     variable library   hls
@@ -73,6 +89,7 @@ proc spynq_hls::copy_report {src dst_dir} {
 
 # The AXI settings every spynq kernel shares; kernels call it from their configure script.
 proc spynq_hls::axi_defaults {} {
+    variable maxi_burst; variable maxi_outstanding; variable maxi_latency
     # Register map of host/spynq/hw/interface.py: every pointer is an m_axi port with
     # its address in s_axi_control (offset=slave), 64 bits wide because pynq.allocate
     # may hand out buffers above 4 GiB on the ZCU104's DDR (DDR_HIGH).
@@ -84,9 +101,15 @@ proc spynq_hls::axi_defaults {} {
     # lets HLS infer full-width bursts.
     config_interface -m_axi_max_widen_bitwidth 128
     config_interface -m_axi_alignment_byte_size 16
-    # DDR through HP0 and the SmartConnect takes tens of cycles at 200 MHz; telling the
-    # scheduler lets it issue reads early instead of stalling on each one.
-    config_interface -m_axi_latency 64
+    # DDR through HP0 and the SmartConnect takes tens of cycles; telling the scheduler lets
+    # it issue reads early instead of stalling on each one.
+    config_interface -m_axi_latency $maxi_latency
+    # Burst and outstanding settings once for every port: ports of one bundle with
+    # different per-port options make Vitis ignore them all (message 200-466).
+    config_interface -m_axi_max_read_burst_length $maxi_burst
+    config_interface -m_axi_max_write_burst_length $maxi_burst
+    config_interface -m_axi_num_read_outstanding $maxi_outstanding
+    config_interface -m_axi_num_write_outstanding $maxi_outstanding
 }
 
 # Run the flow for one kernel.

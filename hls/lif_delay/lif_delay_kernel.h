@@ -33,6 +33,12 @@ extern uint64_t lif_trips[LIF_LOOP_COUNT];
 
 constexpr int LIF_MAX_HDR_WORDS = (LIF_HDR_WORDS + LIF_MAX_LAYERS * LIF_LAYER_WORDS + 3) / 4 * 4;
 constexpr int LIF_MAX_NET_WORDS = LIF_MAX_HDR_WORDS + LIF_MAX_SYN;
+// m_axi depth= of each port, in beats: what the Vitis testbench allocates per port
+// (hls/common/spynq_tb.h) and the most a test-vector case may use; Vitis cosim copies
+// this many beats per call, so a depth above the allocation would read past it.
+constexpr int LIF_DEPTH_NET = (LIF_MAX_NET_WORDS + 3) / 4;
+constexpr int LIF_DEPTH_IN = 65536;
+constexpr int LIF_DEPTH_OUT = 65536;
 
 struct LifLayerCfg {
     uint32_t n_in, n_out, flags, alpha, beta, refractory, syn_ofs, groups;

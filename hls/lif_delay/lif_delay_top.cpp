@@ -202,9 +202,9 @@ RUN:
 
 void lif_delay_top(const lif_beat_t* net, const lif_beat_t* spikes_in, lif_beat_t* out,
                    uint32_t net_words, uint32_t n_steps, uint32_t batch) {
-#pragma HLS INTERFACE m_axi port=net offset=slave bundle=gmem depth=65600 max_read_burst_length=256
-#pragma HLS INTERFACE m_axi port=spikes_in offset=slave bundle=gmem depth=65536 max_read_burst_length=256
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem depth=4200000 max_write_burst_length=256
+#pragma HLS INTERFACE m_axi port=net offset=slave bundle=gmem depth=LIF_DEPTH_NET
+#pragma HLS INTERFACE m_axi port=spikes_in offset=slave bundle=gmem depth=LIF_DEPTH_IN
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem depth=LIF_DEPTH_OUT
 #pragma HLS INTERFACE s_axilite port=net bundle=control
 #pragma HLS INTERFACE s_axilite port=spikes_in bundle=control
 #pragma HLS INTERFACE s_axilite port=out bundle=control

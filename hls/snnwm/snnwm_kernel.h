@@ -36,6 +36,12 @@ extern uint64_t snnwm_trips[SNNWM_LOOP_COUNT];
 #endif
 
 constexpr int SNNWM_MAX_NET_WORDS = SNNWM_MAX_HDR_WORDS + SNNWM_MAX_SYN;
+// m_axi depth= of each port, in beats: what the Vitis testbench allocates per port
+// (hls/common/spynq_tb.h) and the most a test-vector case may use; Vitis cosim copies
+// this many beats per call, so a depth above the allocation would read past it.
+constexpr int SNNWM_DEPTH_NET = (SNNWM_MAX_NET_WORDS + 3) / 4;
+constexpr int SNNWM_DEPTH_IN = 65536;
+constexpr int SNNWM_DEPTH_OUT = 65536;
 
 struct SnnwmStageCfg {
     uint32_t n_in, n_out, mode, taps, alpha, w1_ofs, w2_ofs, groups;

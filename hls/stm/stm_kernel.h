@@ -12,6 +12,12 @@ void stm_top(const stm_beat_t* net, const stm_beat_t* evidence, stm_beat_t* out,
              uint32_t net_words, uint32_t batch);
 
 constexpr uint32_t STM_NONE = 0xFFFFFFFFu;
+// m_axi depth= of each port, in beats: what the Vitis testbench allocates per port
+// (hls/common/spynq_tb.h) and the most a test-vector case may use; Vitis cosim copies
+// this many beats per call, so a depth above the allocation would read past it.
+constexpr int STM_DEPTH_NET = (STM_MAX_NET_WORDS + 3) / 4;
+constexpr int STM_DEPTH_IN = STM_MAX_BATCH * ((STM_MAX_NODES + 3) / 4);
+constexpr int STM_DEPTH_OUT = 65536;
 
 // Loop trip counters for C simulation only: the cycle model (spynq.stm.cycles) is checked
 // against the trips the code really makes. Names match the loop labels in stm_top.cpp.

@@ -245,9 +245,9 @@ RESCALE:
 
 void stm_top(const stm_beat_t* net, const stm_beat_t* evidence, stm_beat_t* out,
              uint32_t net_words, uint32_t batch) {
-#pragma HLS INTERFACE m_axi port=net offset=slave bundle=gmem depth=17000 max_read_burst_length=256
-#pragma HLS INTERFACE m_axi port=evidence offset=slave bundle=gmem depth=16384 max_read_burst_length=256
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem depth=4200000 max_write_burst_length=256
+#pragma HLS INTERFACE m_axi port=net offset=slave bundle=gmem depth=STM_DEPTH_NET
+#pragma HLS INTERFACE m_axi port=evidence offset=slave bundle=gmem depth=STM_DEPTH_IN
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem depth=STM_DEPTH_OUT
 #pragma HLS INTERFACE s_axilite port=net bundle=control
 #pragma HLS INTERFACE s_axilite port=evidence bundle=control
 #pragma HLS INTERFACE s_axilite port=out bundle=control

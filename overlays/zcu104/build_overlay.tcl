@@ -23,8 +23,9 @@ set build    $spynq_hls::build
 set proj_dir [file join $build overlay]
 set out_dir  [expr {[info exists ::env(SPYNQ_OVERLAY_OUT)] ? $::env(SPYNQ_OVERLAY_OUT) : $here}]
 set jobs     [expr {[llength $argv] > 0 ? [lindex $argv 0] : 4}]
-# PL clock = the HLS clock the kernels were scheduled for (5 ns -> 200 MHz).
-set pl_mhz   [expr {int(round(1000.0 / $spynq_hls::clock_ns))}]
+# PL clock = the clock the kernels were scheduled for (hls/common/spynq_platform.h):
+# 187.5 MHz = IOPLL 1500 MHz / 8, which PYNQ can set again when it loads the overlay.
+set pl_mhz   [expr {$spynq_hls::pl_khz / 1000.0}]
 set hp_bits  128  ;# S_AXI_HP0_FPD width = the kernels' ap_uint<128> m_axi data width
 
 # 2. Project on the ZCU104 board part (board files ship with Vivado).
