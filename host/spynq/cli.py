@@ -5,6 +5,7 @@
   lif                  the LIF-with-delays demos: Jeffress coincidence detection, speech shape
   snnwm                the DVS128-Gesture VGG-small network (convs in numpy, FC + readout on a backend)
   bench stm|lif|snnwm  CPU vs FPGA latency table, JSON and plot (snnwm: also op counts)
+  resources            URAM/BRAM36/DSP/LUT/FF ledger per kernel and overlay, with its rules
   demo                 the main job on the best backend present (make demo)
 """
 from __future__ import annotations
@@ -118,6 +119,20 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_resources(args) -> int:
+    import json
+
+    from . import overlays, resources
+
+    names = [args.overlay] if args.overlay else list(overlays.names())
+    if args.json:
+        print(json.dumps(resources.as_json(names), indent=1))
+    else:
+        resources.report(names, rules=not args.brief)
+    over = [n for n in names if not all(ok for *_, ok in resources.fits(resources.overlay_ledger(n)["total"]).values())]
+    return 1 if over else 0
+
+
 def cmd_demo(args) -> int:
     from .hw.board import best_backend
     from .stm import figures, workloads
@@ -178,6 +193,15 @@ def main(argv=None) -> int:
     b.add_argument("--no-golden", action="store_true", help="skip the (slow) numpy fixed-point timing")
     b.add_argument("--out", default="build/bench")
     b.set_defaults(fn=cmd_bench)
+
+    r = sub.add_parser("resources", help="resource ledger per kernel and overlay (exit 1 if one does not fit)")
+    from . import overlays
+
+    r.add_argument("--overlay", default="", choices=("",) + overlays.names(),
+                   help="one overlay of overlays/zcu104/overlays.json (default: all)")
+    r.add_argument("--json", action="store_true", help="machine-readable: {used, available} per resource")
+    r.add_argument("--brief", action="store_true", help="totals only, no rule lines")
+    r.set_defaults(fn=cmd_resources)
 
     d = sub.add_parser("demo", help="the main job on the best backend present")
     d.add_argument("--out", default="build/demo")

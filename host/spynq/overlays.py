@@ -1,0 +1,77 @@
+"""The overlays overlays/zcu104 can build (overlays/zcu104/overlays.json, the one place
+where each overlay's kernels and their compile-time parameters are chosen), and the
+limits a kernel has in each: the host plans its calls for the overlay that is loaded."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from .hw.cconfig import REPO, read_constants
+
+OVERLAY_DIR = REPO / "overlays" / "zcu104"
+SPEC = OVERLAY_DIR / "overlays.json"
+
+
+@lru_cache(maxsize=None)
+def _spec() -> dict:
+    return {k: v for k, v in json.loads(SPEC.read_text()).items() if not k.startswith("_")}
+
+
+def names() -> tuple:
+    return tuple(_spec())
+
+
+def _get(name: str) -> dict:
+    try:
+        return _spec()[name]
+    except KeyError:
+        raise ValueError(f"unknown overlay {name!r}; overlays/zcu104/overlays.json has {list(_spec())}") from None
+
+
+def doc(name: str) -> str:
+    return _get(name).get("doc", "")
+
+
+def kernels(name: str) -> tuple:
+    """Kernel folders (under hls/) of an overlay, in block-design order."""
+    return tuple(_get(name)["kernels"])
+
+
+def kernel_params(name: str | None, kernel: str) -> dict:
+    """Overlay parameters kernel `kernel` is compiled with in overlay `name` (None: defaults)."""
+    if name is None:
+        return {}
+    ks = _get(name)["kernels"]
+    if kernel not in ks:
+        raise ValueError(f"overlay {name!r} has no kernel {kernel!r}; it has {list(ks)}")
+    return dict(ks[kernel])
+
+
+def limits(kernel: str, name: str | None = None) -> dict:
+    """The constants of hls/<kernel>/<kernel>_config.h as compiled into overlay `name`."""
+    return read_constants(f"{kernel}/{kernel}_config.h", kernel_params(name, kernel))
+
+
+def top(kernel: str) -> str:
+    from .kernels import KERNELS
+
+    return KERNELS[kernel].top
+
+
+def build_dir(name: str | None, kernel: str) -> Path:
+    """Where scripts/build_hls.sh builds `kernel` for overlay `name`."""
+    return REPO / "build" / "hls" / (name or "default") / top(kernel)
+
+
+def report_dir(name: str | None, kernel: str) -> Path:
+    return build_dir(name, kernel) / "reports"
+
+
+def hls_defines(name: str, kernel: str) -> str:
+    """The -D flags of `kernel` in overlay `name`, as the HLS build passes them."""
+    return " ".join(f"-D{k}={v}" for k, v in sorted(kernel_params(name, kernel).items()))
+
+
+def bitfile(name: str) -> Path:
+    return OVERLAY_DIR / f"spynq_{name}.bit"
