@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Build the HLS IP of one or more kernels with Vitis HLS:
-#   scripts/build_hls.sh [kernel ...]        (default: every hls/*/run_hls.tcl)
+# Build the HLS IP of the kernels of one or more overlays with Vitis HLS, each kernel with
+# the parameters its overlay gives it (overlays/zcu104/overlays.json):
+#   scripts/build_hls.sh [overlay ...]           (default: every overlay)
+#   KERNELS="stm" scripts/build_hls.sh all        only these kernels of the overlay
 #   SPYNQ_HLS_STEPS="csim csynth" scripts/build_hls.sh stm
-# Products: build/hls/<top>/ (IP in prj/zcu104/impl/ip, reports in reports/).
+# Products: build/hls/<overlay>/<top>/ (IP in prj/zcu104/impl/ip, csynth reports in
+# reports/, where spynq.hw.schedule and `spynq resources` read them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 die() { echo "build_hls: $*" >&2; exit 1; }
+PY=${PYTHON:-.venv/bin/python}
+"$PY" -c "import spynq" 2>/dev/null || die "$PY cannot import spynq (run make bootstrap first)"
 command -v vitis_hls >/dev/null 2>&1 ||
     die "vitis_hls not on PATH; source <Xilinx>/Vitis_HLS/<version>/settings64.sh first"
 
@@ -18,16 +23,18 @@ if command -v tclsh >/dev/null 2>&1; then
         echo "build_hls: WARNING vitis_hls is not ${pin}, the release pinned for the overlay" >&2
 fi
 
-if [ $# -eq 0 ]; then
-    set -- $(for f in hls/*/run_hls.tcl; do basename "$(dirname "$f")"; done)
-fi
+[ $# -gt 0 ] || set -- $("$PY" -m spynq.overlays names)
 mkdir -p build/logs
-for k in "$@"; do
-    [ -f "hls/$k/run_hls.tcl" ] || die "no hls/$k/run_hls.tcl (kernels: $(ls -d hls/*/run_hls.tcl | cut -d/ -f2 | xargs))"
-    # The csim/cosim testbench compares against the golden model's vectors.
-    tb="$PWD/build/hls/$k/tb_data"
-    PY=${PYTHON:-.venv/bin/python}
-    "$PY" -m "spynq.$k.vectors" "$tb" || die "could not write test vectors (run make bootstrap first)"
-    echo "build_hls: $k (log: build/logs/hls_$k.log)"
-    SPYNQ_TB_DATA="$tb" vitis_hls -f "hls/$k/run_hls.tcl" -l "build/logs/hls_$k.log"
+for ov in "$@"; do
+    kernels=${KERNELS:-$("$PY" -m spynq.overlays kernels "$ov")} || die "unknown overlay $ov"
+    for k in $kernels; do
+        [ -f "hls/$k/run_hls.tcl" ] || die "no hls/$k/run_hls.tcl"
+        defines=$("$PY" -m spynq.overlays defines "$ov" "$k")
+        # The csim/cosim testbench compares against the golden model's vectors.
+        tb="$PWD/build/hls/$ov/tb_data_$k"
+        "$PY" -m "spynq.$k.vectors" "$tb" || die "could not write test vectors for $k"
+        echo "build_hls: $k for overlay $ov ($defines) (log: build/logs/hls_${ov}_$k.log)"
+        SPYNQ_TB_DATA="$tb" SPYNQ_HLS_OVERLAY="$ov" SPYNQ_HLS_DEFINES="$defines" \
+            vitis_hls -f "hls/$k/run_hls.tcl" -l "build/logs/hls_${ov}_$k.log"
+    done
 done

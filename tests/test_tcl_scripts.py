@@ -89,19 +89,21 @@ def plain(args: list[str]) -> list[str]:
     return out
 
 
-def fake_build_products(build: Path, tops, overlay=True):
-    """What Vitis HLS / Vivado would have left behind, so the scripts' checks pass."""
+def fake_build_products(build: Path, tops, overlay=True, name="all"):
+    """What Vitis HLS / Vivado would have left behind for overlay `name` ("default": the
+    kernels built with their config defaults), so the scripts' checks pass."""
     for top in tops:
-        ip = build / "hls" / top / "prj" / SOLUTION / "impl" / "ip"
+        ip = build / "hls" / name / top / "prj" / SOLUTION / "impl" / "ip"
         ip.mkdir(parents=True, exist_ok=True)
         (ip / "component.xml").write_text("<stub/>")
     if overlay:
-        ov = build / "overlay"
-        (ov / "spynq.runs" / "impl_1").mkdir(parents=True, exist_ok=True)
-        (ov / "spynq.runs" / "impl_1" / "spynq_wrapper.bit").write_bytes(b"bit")
-        hwh = ov / "spynq.gen" / "sources_1" / "bd" / "spynq" / "hw_handoff"
+        d = f"spynq_{name}"
+        ov = build / "overlay" / name
+        (ov / f"{d}.runs" / "impl_1").mkdir(parents=True, exist_ok=True)
+        (ov / f"{d}.runs" / "impl_1" / f"{d}_wrapper.bit").write_bytes(b"bit")
+        hwh = ov / f"{d}.gen" / "sources_1" / "bd" / d / "hw_handoff"
         hwh.mkdir(parents=True, exist_ok=True)
-        (hwh / "spynq.hwh").write_text("<hwh/>")
+        (hwh / f"{d}.hwh").write_text("<hwh/>")
 
 
 def assert_clean(report: dict):
@@ -139,7 +141,7 @@ def test_hls_script_runs_and_matches_interface(script, tmp_path):
     first = run_stubbed(script, tmp_path, env={"SPYNQ_HLS_STEPS": "csim"})
     (top,) = calls(first, "set_top")[0]
     assert top in ifaces, f"{script} top {top!r} has no KernelInterface in spynq.*.interface"
-    fake_build_products(build, [top], overlay=False)
+    fake_build_products(build, [top], overlay=False, name="default")
     r = run_stubbed(script, tmp_path)
     assert_clean(r)
     iface = ifaces[top]
@@ -167,9 +169,27 @@ def test_hls_script_runs_and_matches_interface(script, tmp_path):
     assert cflags == {f"-I{REPO / 'hls' / 'common'} -I{script.parent}"}
 
 
+def test_hls_builds_for_an_overlay_with_its_parameters(tmp_path):
+    """SPYNQ_HLS_OVERLAY / SPYNQ_HLS_DEFINES (what scripts/build_hls.sh passes from
+    overlays.json): the -D flags reach kernel and testbench, the build goes to the
+    overlay's folder, where build_overlay.tcl and the ledger look."""
+    from spynq import overlays
+
+    defines = "-DSTM_LANES=8 -DSTM_EV_FUSE=1"
+    fake_build_products(tmp_path / "build", ["stm_top"], overlay=False, name="all")
+    r = run_stubbed(REPO / "hls" / "stm" / "run_hls.tcl", tmp_path,
+                    env={"SPYNQ_HLS_OVERLAY": "all", "SPYNQ_HLS_DEFINES": defines})
+    assert_clean(r)
+    assert {c[c.index("-cflags") + 1] for c in calls(r, "add_files")} == {
+        f"-I{REPO / 'hls' / 'common'} -I{REPO / 'hls' / 'stm'} {defines}"}
+    assert calls(r, "open_project") == [["-reset", "prj"]]
+    assert (tmp_path / "build" / "hls" / "all" / "stm_top" / "reports").is_dir()
+    assert overlays.build_dir("all", "stm").relative_to(REPO) == Path("build/hls/all/stm_top")
+
+
 def test_hls_step_selection(tmp_path):
     script = REPO / "hls" / "stm" / "run_hls.tcl"
-    fake_build_products(tmp_path / "build", ["stm_top"], overlay=False)
+    fake_build_products(tmp_path / "build", ["stm_top"], overlay=False, name="default")
     r = run_stubbed(script, tmp_path, env={"SPYNQ_HLS_STEPS": "export,csynth"})
     assert_clean(r)
     assert [c[0] for c in r["calls"] if c[0].endswith("_design")] == ["csynth_design", "export_design"]
@@ -186,13 +206,16 @@ def test_hls_step_selection(tmp_path):
 
 def test_hls_reports_land_where_python_reads_them(tmp_path):
     build = tmp_path / "build"
-    fake_build_products(build, ["stm_top"], overlay=False)
-    rpt = build / "hls" / "stm_top" / "prj" / SOLUTION / "syn" / "report"
+    fake_build_products(build, ["stm_top"], overlay=False, name="default")
+    rpt = build / "hls" / "default" / "stm_top" / "prj" / SOLUTION / "syn" / "report"
     rpt.mkdir(parents=True)
     (rpt / "stm_top_csynth.xml").write_text("<profile/>")
+    (rpt / "stm_top_Pipeline_EVID_csynth.xml").write_text("<profile/>")
     r = run_stubbed(REPO / "hls" / "stm" / "run_hls.tcl", tmp_path, env={"SPYNQ_HLS_STEPS": "csynth"})
     assert_clean(r)
-    assert (build / "hls" / "stm_top" / "reports" / "stm_top_csynth.xml").read_text() == "<profile/>"
+    got = build / "hls" / "default" / "stm_top" / "reports"
+    assert (got / "stm_top_csynth.xml").read_text() == "<profile/>"
+    assert (got / "stm_top_Pipeline_EVID_csynth.xml").exists()  # per-loop II and depth
 
 
 # ----------------------------------------------------------------------------------------
@@ -243,9 +266,22 @@ def test_overlay_block_design_matches_python(tmp_path):
     assert_in_repo_or_build(repos, build, "IP repo")
     files = [p for c in calls(r, "add_files") for p in plain(c)]
     assert_in_repo_or_build(files + r["sourced"], build, "file")
-    assert [Path(dst).name for _, dst in r["copied"]] == ["spynq.bit", "spynq.hwh"]
+    assert [Path(dst).name for _, dst in r["copied"]] == ["spynq_all.bit", "spynq_all.hwh"]
     assert [c for c in r["calls"] if c[0] == "launch_runs"] == [
         ["launch_runs", "impl_1", "-to_step", "write_bitstream", "-jobs", "4"]]
+
+
+def test_one_kernel_overlay(tmp_path):
+    """scripts/build_overlay.sh stm: the kernels of overlays.json's "stm" only, its IP."""
+    from spynq import overlays
+
+    tops = [overlays.top(k) for k in overlays.kernels("stm")]
+    fake_build_products(tmp_path / "build", tops, name="stm")
+    r = run_stubbed(OVERLAY, tmp_path, env={"SPYNQ_OVERLAY": "stm", "SPYNQ_OVERLAY_KERNELS": " ".join(tops)})
+    assert_clean(r)
+    cells = [c[-1] for c in calls(r, "create_bd_cell") if any(a.startswith("spynq:") for a in c)]
+    assert cells == ["stm_top_0"]
+    assert [Path(dst).name for _, dst in r["copied"]] == ["spynq_stm.bit", "spynq_stm.hwh"]
 
 
 def test_overlay_rejects_other_vivado_versions(tmp_path):
@@ -263,7 +299,7 @@ def test_overlay_rejects_other_vivado_versions(tmp_path):
 
 def test_overlay_needs_hls_ip_and_products(tmp_path):
     r = run_stubbed(OVERLAY, tmp_path)
-    assert not r["completed"] and "scripts/build_hls.sh" in r["error"]
+    assert not r["completed"] and "scripts/build_hls.sh all" in r["error"]
     fake_build_products(tmp_path / "build", kernel_interfaces(), overlay=False)
     r = run_stubbed(OVERLAY, tmp_path)
     assert not r["completed"] and "missing build products" in r["error"]
@@ -295,19 +331,20 @@ def test_vitis_hls_builds_ip(script):
     require_tool("vitis_hls", "Vitis HLS builds the kernel IP (source its settings64.sh)")
     subprocess.run(["vitis_hls", "-f", str(script)], cwd=REPO, check=True, timeout=4 * 3600)
     top = re.search(r"spynq_hls::run\s+(\w+)", script.read_text()).group(1)
-    assert (REPO / "build" / "hls" / top / "prj" / SOLUTION / "impl" / "ip" / "component.xml").exists()
-    assert (REPO / "build" / "hls" / top / "reports" / f"{top}_csynth.xml").exists()
+    out = REPO / "build" / "hls" / "default" / top
+    assert (out / "prj" / SOLUTION / "impl" / "ip" / "component.xml").exists()
+    assert (out / "reports" / f"{top}_csynth.xml").exists()
 
 
 @pytest.mark.vivado
 def test_vivado_builds_overlay(tmp_path):
     require_tool("vivado", "Vivado builds the overlay (source its settings64.sh)")
     missing = [t for t in kernel_interfaces()
-               if not (REPO / "build" / "hls" / t / "prj" / SOLUTION / "impl" / "ip" / "component.xml").exists()]
+               if not (REPO / "build" / "hls" / "all" / t / "prj" / SOLUTION / "impl" / "ip" / "component.xml").exists()]
     if missing:
-        pytest.skip(f"HLS IP not built for {missing}: run scripts/build_hls.sh first")
-    env = dict(os.environ, SPYNQ_OVERLAY_OUT=str(tmp_path))
+        pytest.skip(f"HLS IP not built for {missing}: run scripts/build_hls.sh all first")
+    env = dict(os.environ, SPYNQ_OVERLAY_OUT=str(tmp_path), SPYNQ_OVERLAY="all")
     subprocess.run(["vivado", "-mode", "batch", "-nojournal", "-source", str(OVERLAY)],
                    cwd=tmp_path, env=env, check=True, timeout=6 * 3600)
-    assert (tmp_path / "spynq.bit").stat().st_size > 0
-    assert "<MODULE" in (tmp_path / "spynq.hwh").read_text()
+    assert (tmp_path / "spynq_all.bit").stat().st_size > 0
+    assert "<MODULE" in (tmp_path / "spynq_all.hwh").read_text()

@@ -4,12 +4,18 @@
 #   SPYNQ_HLS_STEPS="csynth export" vitis_hls -f hls/<kernel>/run_hls.tcl
 #
 # Steps: csim csynth cosim export (default: all, always run in that order).
-# Products, all under build/hls/<top>/ (build/ is git-ignored; see SPYNQ_BUILD_DIR):
+# A kernel is built for one overlay of overlays/zcu104/overlays.json, with that overlay's
+# parameters (scripts/build_hls.sh passes both). Products, all under
+# build/hls/<overlay>/<top>/ (build/ is git-ignored; see SPYNQ_BUILD_DIR):
 #   prj/                      the Vitis HLS project (solution "zcu104")
 #   prj/zcu104/impl/ip/       the exported IP: the repo overlays/zcu104 adds to Vivado
-#   reports/<top>_csynth.xml  copied csynth report: latency, II, resources for Python
+#   reports/*_csynth.xml      the csynth reports of the top and of every pipelined-loop
+#                             module: II, depth and resources for spynq.hw.schedule and
+#                             the resource ledger
 #   reports/csynth.rpt, reports/<top>_cosim.rpt
 # Optional environment:
+#   SPYNQ_HLS_OVERLAY   the overlay the IP is for (default "default": the config defaults)
+#   SPYNQ_HLS_DEFINES   its overlay parameters as -DNAME=value flags
 #   SPYNQ_HLS_TB_ARGV   arguments passed to the testbench's main() in csim and cosim
 #   SPYNQ_HLS_EXPORT_FLOW=syn|impl  run Vivado on the exported IP for real resources
 
@@ -43,6 +49,8 @@ namespace eval spynq_hls {
     # Build products go to $SPYNQ_BUILD_DIR (default <repo>/build); tests use a temp dir.
     variable build [expr {[info exists ::env(SPYNQ_BUILD_DIR)] ?
                           [file normalize $::env(SPYNQ_BUILD_DIR)] : [file join $repo build]}]
+    variable overlay [expr {[info exists ::env(SPYNQ_HLS_OVERLAY)] ? $::env(SPYNQ_HLS_OVERLAY) : "default"}]
+    variable defines [expr {[info exists ::env(SPYNQ_HLS_DEFINES)] ? $::env(SPYNQ_HLS_DEFINES) : ""}]
 }
 
 # Steps to run: the -tclargs words, else $SPYNQ_HLS_STEPS, else all; unknown names fail.
@@ -72,9 +80,15 @@ proc spynq_hls::vlnv {top} {
     variable vendor; variable library; variable version
     return "$vendor:$library:$top:$version"
 }
-proc spynq_hls::ip_dir {top} {
-    variable build; variable solution
-    return [file join $build hls $top prj $solution impl ip]
+# Where a kernel is built for an overlay (default: the one this run builds for).
+proc spynq_hls::out_dir {top {for_overlay ""}} {
+    variable build; variable overlay
+    if {$for_overlay eq ""} { set for_overlay $overlay }
+    return [file join $build hls $for_overlay $top]
+}
+proc spynq_hls::ip_dir {top {for_overlay ""}} {
+    variable solution
+    return [file join [out_dir $top $for_overlay] prj $solution impl ip]
 }
 
 # Copy a report if the tool produced it; a missing report is not fatal, only noted.
@@ -122,17 +136,19 @@ proc spynq_hls::axi_defaults {} {
 proc spynq_hls::run {top kernel_dir sources testbench configure {words {}}} {
     variable part; variable clock_ns; variable vendor; variable library
     variable version; variable solution; variable repo; variable build
+    variable overlay; variable defines
 
     set steps   [steps $words]
     set src_dir [file join $repo hls $kernel_dir]
     set inc_dir [file join $repo hls common]
-    set out_dir [file join $build hls $top]
+    set out_dir [out_dir $top]
     set rpt_dir [file join $out_dir reports]
     file mkdir $rpt_dir
-    puts "spynq_hls: $top steps: $steps"
+    puts "spynq_hls: $top for overlay '$overlay' ($defines) steps: $steps"
 
-    # Headers are found through -I; adding them also lists them in the GUI project.
-    set cflags "-I$inc_dir -I$src_dir"
+    # Headers are found through -I; adding them also lists them in the GUI project. The
+    # overlay parameters (-D) go to the kernel and the testbench alike.
+    set cflags [string trim "-I$inc_dir -I$src_dir $defines"]
     set tb_argv [expr {[info exists ::env(SPYNQ_HLS_TB_ARGV)] ? $::env(SPYNQ_HLS_TB_ARGV) : ""}]
 
     cd $out_dir
@@ -165,6 +181,10 @@ proc spynq_hls::run {top kernel_dir sources testbench configure {words {}}} {
                 csynth_design
                 copy_report [file join $sol_dir syn report ${top}_csynth.xml] $rpt_dir
                 copy_report [file join $sol_dir syn report csynth.rpt] $rpt_dir
+                # One module per pipelined loop (Vitis 2021+): their II and depth.
+                foreach f [glob -nocomplain -directory [file join $sol_dir syn report] ${top}_Pipeline_*_csynth.xml] {
+                    copy_report $f $rpt_dir
+                }
             }
             cosim {
                 if {$tb_argv ne ""} {
@@ -178,7 +198,7 @@ proc spynq_hls::run {top kernel_dir sources testbench configure {words {}}} {
                 set opts [list -format ip_catalog -rtl verilog -vendor $vendor \
                           -library $library -version $version -ipname $top \
                           -display_name "spynq $top" \
-                          -description "spynq HLS kernel $top (hls/$kernel_dir)"]
+                          -description "spynq HLS kernel $top (hls/$kernel_dir) for overlay $overlay: $defines"]
                 if {[info exists ::env(SPYNQ_HLS_EXPORT_FLOW)]} {
                     lappend opts -flow $::env(SPYNQ_HLS_EXPORT_FLOW)
                 }

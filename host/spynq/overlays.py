@@ -75,3 +75,33 @@ def hls_defines(name: str, kernel: str) -> str:
 
 def bitfile(name: str) -> Path:
     return OVERLAY_DIR / f"spynq_{name}.bit"
+
+
+def main(argv=None) -> int:
+    """For the build scripts: `python -m spynq.overlays names | kernels NAME | tops NAME |
+    defines NAME KERNEL` prints one answer per line (space-separated)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    what, rest = (args[0], args[1:]) if args else ("", [])
+    try:
+        if what == "names" and not rest:
+            print(" ".join(names()))
+        elif what == "kernels" and len(rest) == 1:
+            print(" ".join(kernels(rest[0])))
+        elif what == "tops" and len(rest) == 1:
+            print(" ".join(top(k) for k in kernels(rest[0])))
+        elif what == "defines" and len(rest) == 2:
+            print(hls_defines(*rest))
+        else:
+            print("usage: python -m spynq.overlays names | kernels NAME | tops NAME | defines NAME KERNEL",
+                  file=sys.stderr)
+            return 2
+    except ValueError as e:
+        print(f"spynq.overlays: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

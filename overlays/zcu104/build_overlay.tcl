@@ -1,8 +1,12 @@
-# Build the spynq ZCU104 overlay (block design, bitstream, .hwh) in Vivado batch mode:
+# Build one spynq ZCU104 overlay (block design, bitstream, .hwh) in Vivado batch mode:
 #   vivado -mode batch -source overlays/zcu104/build_overlay.tcl [-tclargs <jobs>]
-# (or scripts/build_overlay.sh). Needs the HLS IP of every kernel in KERNELS first
-# (scripts/build_hls.sh). Results: overlays/zcu104/spynq.bit and spynq.hwh, the names
-# the Python loader opens. The Vivado project lives in build/overlay/.
+# (or scripts/build_overlay.sh NAME, which sets the environment below from
+# overlays/zcu104/overlays.json):
+#   SPYNQ_OVERLAY          the overlay's name (default "all")
+#   SPYNQ_OVERLAY_KERNELS  its HLS tops in block-design order (default: all three)
+# Needs the HLS IP of each of those kernels built for that overlay first
+# (scripts/build_hls.sh NAME). Results: overlays/zcu104/spynq_<name>.bit and .hwh, the
+# names the Python loader opens. The Vivado project lives in build/overlay/<name>/.
 
 set here [file dirname [file normalize [info script]]]
 set repo [file normalize [file join $here .. ..]]
@@ -14,13 +18,14 @@ spynq_pin::check [version -short]
 # Part, HLS clock, VLNVs and IP locations come from the HLS flow's one definition.
 source [file join $repo hls common run_hls_common.tcl]
 
-# HLS tops in the overlay, in interrupt/port order. Each new kernel appends its top
-# (e.g. `lappend KERNELS lif_top`); its block-design instance is <top>_0.
-set KERNELS {stm_top lif_delay_top snnwm_top}
+# HLS tops in the overlay, in interrupt/port order; a block-design instance is <top>_0.
+set overlay  [expr {[info exists ::env(SPYNQ_OVERLAY)] ? $::env(SPYNQ_OVERLAY) : "all"}]
+set KERNELS  [expr {[info exists ::env(SPYNQ_OVERLAY_KERNELS)] ? $::env(SPYNQ_OVERLAY_KERNELS) :
+                    {stm_top lif_delay_top snnwm_top}}]
 
-set design   spynq
+set design   spynq_$overlay
 set build    $spynq_hls::build
-set proj_dir [file join $build overlay]
+set proj_dir [file join $build overlay $overlay]
 set out_dir  [expr {[info exists ::env(SPYNQ_OVERLAY_OUT)] ? $::env(SPYNQ_OVERLAY_OUT) : $here}]
 set jobs     [expr {[llength $argv] > 0 ? [lindex $argv 0] : 4}]
 # PL clock = the clock the kernels were scheduled for (hls/common/spynq_platform.h):
@@ -39,9 +44,9 @@ set_property board_part $board [current_project]
 # 3. HLS IP repositories, one per kernel, and the RTL timer source.
 set repos {}
 foreach top $KERNELS {
-    set ip [spynq_hls::ip_dir $top]
+    set ip [spynq_hls::ip_dir $top $overlay]
     if {![file exists [file join $ip component.xml]]} {
-        error "spynq: no exported IP for $top in $ip; run scripts/build_hls.sh first"
+        error "spynq: no exported IP for $top in $ip; run scripts/build_hls.sh $overlay first"
     }
     lappend repos $ip
 }

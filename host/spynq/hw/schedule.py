@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import csynth
-from .cconfig import HLS_DIR, REPO, read_constants
+from .cconfig import HLS_DIR, read_constants
 from .platform import PL_CLOCK_MHZ
 
 _MACRO = re.compile(r"#define\s+(\w+)_LOOPS\(X\)(.*?)\n(?!\s)", re.S)
@@ -70,11 +70,6 @@ def _value(expr: str, env: dict) -> int:
     return int(expr) if expr.isdigit() else int(env[expr])
 
 
-def report_dir(top: str) -> Path:
-    """Where scripts/build_hls.sh leaves the csynth reports of one HLS top."""
-    return REPO / "build" / "hls" / top / "reports"
-
-
 def with_csynth(sched: Schedule, reports: Path) -> Schedule:
     """`sched` with II and depth of every loop a csynth report (file or folder) names."""
     found = csynth.loop_schedule(reports, sched.names)
@@ -82,7 +77,11 @@ def with_csynth(sched: Schedule, reports: Path) -> Schedule:
     return Schedule(sched.kernel, loops, str(reports)) if found else sched
 
 
-def current(kernel: str, top: str) -> Schedule:
-    """csynth's schedule where build/hls/<top>/reports has one, else the designed one."""
-    sched, rdir = declared(kernel), report_dir(top)
+def current(kernel: str, overlay: str | None = None) -> Schedule:
+    """csynth's schedule where scripts/build_hls.sh left reports for `kernel` in `overlay`
+    (build/hls/<overlay>/<top>/reports; None: the build with the config defaults), else
+    the designed one."""
+    from ..overlays import report_dir
+
+    sched, rdir = declared(kernel), report_dir(overlay, kernel)
     return with_csynth(sched, rdir) if rdir.is_dir() else sched

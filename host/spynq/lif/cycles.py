@@ -22,7 +22,7 @@ from ..hw import schedule
 from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, LANES, groups, pack_network, pad_words, row_words
 
-SCHEDULE = schedule.current("lif_delay", "lif_delay_top")
+SCHEDULE = schedule.current("lif_delay")
 LOOPS = SCHEDULE.names
 CLOCK_HZ = PL_CLOCK_HZ
 MIN_ITERS = C["LIF_MIN_STEP_ITERS"]

@@ -29,7 +29,7 @@ from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, LANES, groups, out_words, pack_network, pad_words, row_words
 from .reference import collect, segments, stage_mode
 
-SCHEDULE = schedule.current("snnwm", "snnwm_top")
+SCHEDULE = schedule.current("snnwm")
 LOOPS = SCHEDULE.names
 CLOCK_HZ = PL_CLOCK_HZ
 VREGS = C["SNNWM_VREGS"]

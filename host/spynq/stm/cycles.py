@@ -16,7 +16,7 @@ from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, evidence_row_words, out_row_words, pack_network
 from .energy import KIND_GAUSS, edge_energy
 
-SCHEDULE = schedule.current("stm", "stm_top")
+SCHEDULE = schedule.current("stm")
 LOOPS = SCHEDULE.names  # the kernel's loop labels, in the order of its StmLoop enum
 CLOCK_HZ = PL_CLOCK_HZ
 LANES = C["STM_LANES"]
