@@ -2,8 +2,9 @@
 # Copy the overlay, its notebooks and the spynq package to a ZCU104 running PYNQ:
 #   BOARD=xilinx@192.168.2.99 scripts/deploy_board.sh
 #   DRY_RUN=1 BOARD=xilinx@pynq scripts/deploy_board.sh     (print the commands only)
+#   OVERLAY=stm scripts/deploy_board.sh                     (default: all)
 # DEST (default /home/xilinx/jupyter_notebooks/spynq) keeps the repo layout, so the
-# loader finds overlays/zcu104/spynq.bit there as it does in the repo.
+# loader finds overlays/zcu104/spynq_<overlay>.bit there as it does in the repo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,11 +18,13 @@ run() {
 }
 
 # the whole package as pyproject.toml declares it, so `pip install` works there too
-items=(overlays/zcu104/spynq.bit overlays/zcu104/spynq.hwh host/spynq sim/spynq_sim pyproject.toml)
+OVERLAY=${OVERLAY:-all}
+items=(overlays/zcu104/spynq_$OVERLAY.bit overlays/zcu104/spynq_$OVERLAY.hwh overlays/zcu104/overlays.json
+       host/spynq sim/spynq_sim pyproject.toml)
 [ -d overlays/zcu104/notebooks ] && items+=(overlays/zcu104/notebooks)
 if [ "$DRY" != 1 ]; then
     for f in "${items[@]}"; do
-        [ -e "$f" ] || die "missing $f (build the overlay first: scripts/build_overlay.sh)"
+        [ -e "$f" ] || die "missing $f (build the overlay first: scripts/build_overlay.sh $OVERLAY)"
     done
     command -v ssh >/dev/null 2>&1 || die "ssh not found"
 fi

@@ -314,7 +314,7 @@ def test_shell_scripts_parse_and_deploy_dry_run():
     env = dict(os.environ, DRY_RUN="1", BOARD="xilinx@pynq")
     out = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, check=True,
                          capture_output=True, text=True, timeout=60).stdout
-    for item in ("overlays/zcu104/spynq.bit", "overlays/zcu104/spynq.hwh", "host/spynq"):
+    for item in ("overlays/zcu104/spynq_all.bit", "overlays/zcu104/spynq_all.hwh", "overlays.json", "host/spynq"):
         assert item in out
     env.pop("BOARD")
     p = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, capture_output=True, text=True,

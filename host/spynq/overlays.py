@@ -77,6 +77,32 @@ def bitfile(name: str) -> Path:
     return OVERLAY_DIR / f"spynq_{name}.bit"
 
 
+def from_bitfile(path) -> str | None:
+    """The overlay a bitstream was built as (spynq_<name>.bit), None if it is not one."""
+    stem = Path(str(path)).stem
+    name = stem[len("spynq_"):] if stem.startswith("spynq_") else None
+    return name if name in _spec() else None
+
+
+def active() -> str | None:
+    """The spynq overlay loaded in the board's programmable logic, from any process
+    (pynq.PL keeps the bitstream name in its global state); None without a board or
+    when another design is loaded."""
+    import warnings
+
+    try:
+        import pynq
+
+        with warnings.catch_warnings():  # pynq warns "No devices found" on a workstation
+            warnings.simplefilter("ignore")
+            if not pynq.Device.devices:
+                return None
+            name = pynq.PL.bitfile_name
+    except Exception:  # no board, no XRT, no PL state: not an error, just no FPGA
+        return None
+    return from_bitfile(name) if name else None
+
+
 def main(argv=None) -> int:
     """For the build scripts: `python -m spynq.overlays names | kernels NAME | tops NAME |
     defines NAME KERNEL` prints one answer per line (space-separated)."""

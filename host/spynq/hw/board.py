@@ -5,7 +5,8 @@ from pathlib import Path
 
 from .cconfig import REPO
 
-OVERLAY_BIT = REPO / "overlays" / "zcu104" / "spynq.bit"
+# The overlay with all three kernels (overlays/zcu104/overlays.json, "all").
+OVERLAY_BIT = REPO / "overlays" / "zcu104" / "spynq_all.bit"
 
 
 def overlay_loaded() -> bool:
@@ -48,7 +49,7 @@ def load_overlay(bitfile: Path | str | None = None):
     """Download the spynq overlay (the .hwh must sit next to the .bit)."""
     path = Path(bitfile or OVERLAY_BIT)
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: build it with scripts/build_overlay.sh on a Vivado "
+        raise FileNotFoundError(f"{path} not found: build it with scripts/build_overlay.sh <name> on a Vivado "
                                 "machine, then copy the .bit and .hwh to the board (scripts/deploy_board.sh)")
     import pynq
 

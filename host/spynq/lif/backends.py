@@ -7,17 +7,21 @@
   fpga    the overlay on a ZCU104 board through PYNQ
   auto    fpga when an overlay is loaded, else cpu
 
-Networks larger than one kernel call (more than LIF_MAX_LAYERS layers or LIF_MAX_SYN
-synapse words) are split by ``plan_calls`` into consecutive calls: groups of whole layers,
-and a layer too large on its own into column tiles (independent neurons on the same
-input raster; the partition idea of the mapping-limit paper). Every fixed-point backend
-runs the same plan, so results stay bit-exact.
+Networks larger than one kernel call (more than LIF_MAX_LAYERS layers, LIF_MAX_SYN
+synapse words or LIF_MAX_N neurons in a layer) are split by ``plan_calls`` into
+consecutive calls: groups of whole layers, and a layer too large on its own into column
+tiles (independent neurons on the same input raster; the partition idea of the
+mapping-limit paper). The limits are those of the kernel the calls run on: the overlay
+loaded on the board (``spynq.overlays.active``), or the one named with ``overlay=`` (csim
+then builds the kernel with that overlay's parameters). Splitting is exact, so every
+fixed-point backend stays bit-exact whatever the plan.
 """
 from __future__ import annotations
 
 
 import numpy as np
 
+from .. import overlays
 from ..bench import timed
 from ..hw import csim
 from ..hw.board import resolve_backend
@@ -30,20 +34,24 @@ from .result import LifResult
 V_SCALE = float(1 << C["LIF_V_FRAC"])
 
 
-def plan_calls(network: LifNetwork) -> list[list[tuple[int, slice | None]]]:
-    """Kernel calls for a network: each call is a list of (layer index, column slice or
-    None); a call with a column slice holds that single layer tile."""
+def plan_calls(network: LifNetwork, limits: dict = C) -> list[list[tuple[int, slice | None]]]:
+    """Kernel calls for a network on a kernel with `limits` (its config constants): each
+    call is a list of (layer index, column slice or None); a call with a column slice
+    holds that single layer tile."""
+    max_syn, max_n = limits["LIF_MAX_SYN"], limits["LIF_MAX_N"]
+    if network.n_in > limits["LIF_MAX_IN"]:
+        raise ValueError(f"{network.n_in} inputs: this kernel takes at most {limits['LIF_MAX_IN']}")
     calls, cur, words = [], [], 0
     for k, layer in enumerate(network.layers):
         w = encode.syn_words(layer.n_in, layer.n_out)
-        if w > C["LIF_MAX_SYN"]:
+        if w > max_syn or layer.n_out > max_n:
             if cur:
                 calls.append(cur)
                 cur, words = [], 0
-            cols = max(1, C["LIF_MAX_SYN"] // (layer.n_in * encode.LANES)) * encode.LANES
+            cols = min(max(1, max_syn // (layer.n_in * encode.LANES)) * encode.LANES, max_n)
             calls += [[(k, slice(c, min(c + cols, layer.n_out)))] for c in range(0, layer.n_out, cols)]
             continue
-        if cur and (words + w > C["LIF_MAX_SYN"] or len(cur) == C["LIF_MAX_LAYERS"]):
+        if cur and (words + w > max_syn or len(cur) == limits["LIF_MAX_LAYERS"]):
             calls.append(cur)
             cur, words = [], 0
         cur.append((k, None))
@@ -65,19 +73,21 @@ def _sub_network(network: LifNetwork, call) -> LifNetwork:
     return LifNetwork(layers)
 
 
-def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None) -> LifResult:
-    """Run the plan with call_fn(packed, raster_words, T, batch) -> (out words, seconds)."""
+def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None, limits: dict = C) -> LifResult:
+    """Run the plan for a kernel with `limits` with call_fn(packed, raster_words, T, batch)
+    -> (out words, seconds)."""
     r = network.check_rasters(rasters)
     batch, T, _ = r.shape
-    if batch > C["LIF_MAX_BATCH"]:
-        raise ValueError(f"batch {batch}: the kernel takes at most {C['LIF_MAX_BATCH']} samples per call")
-    if not 1 <= T <= C["LIF_MAX_T"]:
-        raise ValueError(f"T={T}: the kernel takes 1..{C['LIF_MAX_T']} steps")
-    if network.max_delay >= C["LIF_RING"]:
-        raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays 0..{C['LIF_RING'] - 1}")
+    if batch > limits["LIF_MAX_BATCH"]:
+        raise ValueError(f"batch {batch}: the kernel takes at most {limits['LIF_MAX_BATCH']} samples per call")
+    if not 1 <= T <= limits["LIF_MAX_T"]:
+        raise ValueError(f"T={T}: the kernel takes 1..{limits['LIF_MAX_T']} steps")
+    if network.max_delay >= limits["LIF_RING"]:
+        raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays "
+                         f"0..{limits['LIF_RING'] - 1}")
     n_layers = len(network.layers)
     acc = {key: [[] for _ in range(n_layers)] for key in ("spikes", "counts", "v_last", "v_max")}
-    outs, seconds, calls = [], 0.0, plan_calls(network)
+    outs, seconds, calls = [], 0.0, plan_calls(network, limits)
     layer_input = {0: r}
     for call in calls:
         sub = _sub_network(network, call)
@@ -111,19 +121,22 @@ def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int
 
 
 def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResult:
-    """Run `network` on rasters (batch, T, n_in) bool; readouts of every layer."""
+    """Run `network` on rasters (batch, T, n_in) bool; readouts of every layer.
+    `overlay=NAME` (csim, fpga): plan for that overlay's kernel (csim builds it so)."""
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
     if backend == "golden":
         return run_fixed("golden", network, rasters, golden_call)
     if backend == "csim":
-        opt = opts.get("opt", "-O2")
+        opt, name = opts.get("opt", "-O2"), opts.get("overlay")
+        defines = overlays.kernel_params(name, "lif_delay")
 
         def call(p, rw, T, batch):
-            return csim.timed_call("lif_delay", p.net, p.net_words, rw, (T, batch), opt)
+            return csim.timed_call("lif_delay", p.net, p.net_words, rw, (T, batch), opt, defines)
 
-        return run_fixed("csim", network, rasters, call)
+        return run_fixed("csim", network, rasters, call, {"overlay": name} if name else None,
+                         overlays.limits("lif_delay", name))
     if backend == "cosim":
         from .cosim import run_cosim
 

@@ -1,0 +1,68 @@
+"""The overlays overlays/zcu104 builds: each fits the XCZU7EV with margin by the resource
+ledger, each names only parameters its kernels have, and the host plans its calls for
+the limits of the overlay they run on."""
+import numpy as np
+import pytest
+
+from spynq import overlays, resources
+from spynq.hw import platform
+from spynq.hw.cconfig import parameters
+from spynq.lif import backends as lif_backends
+from spynq.lif.encode import C as LIF_C
+
+from lif_cases import random_network, random_rasters
+
+
+def test_one_overlay_per_kernel_and_one_with_all():
+    from spynq.kernels import KERNELS
+
+    sets = [set(overlays.kernels(n)) for n in overlays.names()]
+    assert set(KERNELS) in sets
+    for k in KERNELS:
+        assert {k} in sets
+
+
+@pytest.mark.parametrize("name", overlays.names())
+def test_overlay_parameters_exist_in_the_kernels(name):
+    for k in overlays.kernels(name):
+        params = overlays.kernel_params(name, k)
+        assert set(params) <= set(parameters(f"{k}/{k}_config.h")), (name, k)
+        lim = overlays.limits(k, name)
+        assert all(lim[p] == v for p, v in params.items())
+
+
+def test_unknown_names_are_rejected_with_the_choices():
+    with pytest.raises(ValueError, match="overlays.json has"):
+        overlays.kernels("nope")
+    with pytest.raises(ValueError, match="has no kernel"):
+        overlays.kernel_params("stm", "snnwm")
+    with pytest.raises(ValueError, match="no overlay parameter"):
+        from spynq.hw.cconfig import read_constants
+        read_constants("stm/stm_config.h", {"STM_NO_SUCH_PARAM": 1})
+
+
+def test_bitfile_names_map_to_overlays():
+    for n in overlays.names():
+        assert overlays.from_bitfile(overlays.bitfile(n)) == n
+    assert overlays.from_bitfile("/home/xilinx/base.bit") is None
+    assert overlays.active() is None  # no board here
+
+
+def test_call_plan_follows_the_kernel_limits():
+    """A kernel with fewer synapse words and neurons per call (as a smaller overlay has)
+    gets more, smaller calls, and the answer is bit for bit the same."""
+    rng = np.random.default_rng(5)
+    net = random_network(rng, [300, 200, 90, 20], "synapse", 30)
+    r = random_rasters(rng, 3, 40, 300, 0.08)
+    small = dict(LIF_C, LIF_MAX_SYN=16384, LIF_MAX_N=128, LIF_MAX_LAYERS=2)
+    default_plan, small_plan = lif_backends.plan_calls(net), lif_backends.plan_calls(net, small)
+    assert len(default_plan) == 1 and len(small_plan) > 3
+    for call in small_plan:
+        assert len(call) <= 2
+        for k, cols in call:
+            n = net.layers[k].n_out if cols is None else cols.stop - cols.start
+            assert n <= 128
+    a = lif_backends.run_fixed("golden", net, r, lif_backends.golden_call)
+    b = lif_backends.run_fixed("golden", net, r, lif_backends.golden_call, limits=small)
+    for x, y in zip(a.spikes + a.raw["v_last"], b.spikes + b.raw["v_last"]):
+        np.testing.assert_array_equal(x, y)
