@@ -1,7 +1,8 @@
 // The C ABI every kernel's csim bridge (hls/<k>/<k>_csim_bridge.cpp) exports, so one
 // Python caller (spynq.hw.csim.call / trips) serves all kernels. Not synthesized.
 //   spynq_csim_out_words(net, net_words, scalars)         words the kernel writes to out
-//   spynq_csim_run(net, net_words, in, in_words, scalars, out)  -> words written
+//   spynq_csim_run(net, net_words, in, in_words, scalars, out)  -> words written, or
+//       SPYNQ_CSIM_OVERRUN if the kernel wrote past them (reported on stderr)
 //   spynq_csim_trips(out, reset)                          loop trip counters
 // `scalars` are the top function's u32 arguments after net_words, in declaration order.
 // A bridge defines SPYNQ_CSIM_OUT_WORDS(word, net_words, s), SPYNQ_CSIM_TOP(net, in, out,
@@ -15,13 +16,24 @@ extern "C" uint32_t spynq_csim_out_words(const uint32_t* net, uint32_t net_words
     return SPYNQ_CSIM_OUT_WORDS(word, net_words, s);
 }
 
+constexpr uint32_t SPYNQ_CSIM_OVERRUN = 0xFFFFFFFFu;
+
+// Every buffer is poisoned where it holds no data (spynq_words.h): the out buffer entirely,
+// so a word the kernel leaves unwritten comes back as SPYNQ_POISON_WORD and fails the
+// comparison with golden; the inputs after their data (one guard beat), so an over-read
+// feeds poison into the result instead of zeros.
 extern "C" uint32_t spynq_csim_run(const uint32_t* net, uint32_t net_words, const uint32_t* in, uint32_t in_words,
                                    const uint32_t* s, uint32_t* out) {
     const uint32_t n_out = spynq_csim_out_words(net, net_words, s);
     std::vector<spynq_beat_t> nb = spynq_to_beats(net, net_words), ib = spynq_to_beats(in, in_words),
-                              ob = spynq_to_beats(nullptr, 0, n_out / 4);
+                              ob = spynq_to_beats(nullptr, 0, (n_out + 3) / 4);
     SPYNQ_CSIM_TOP(nb.data(), ib.data(), ob.data(), net_words, s);
     for (uint32_t i = 0; i < n_out; i++) out[i] = spynq_word(ob.data(), i);
+    const size_t past = spynq_first_written(ob.data(), n_out, 4 * ob.size());
+    if (past < 4 * ob.size()) {
+        std::fprintf(stderr, "spynq csim: the kernel wrote out word %zu, past its %u out words\n", past, n_out);
+        return SPYNQ_CSIM_OVERRUN;
+    }
     return n_out;
 }
 
