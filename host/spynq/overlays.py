@@ -84,6 +84,11 @@ def from_bitfile(path) -> str | None:
     return name if name in _spec() else None
 
 
+def of(ol) -> str | None:
+    """The overlay a loaded pynq.Overlay is (its bitstream's name), else the active one."""
+    return from_bitfile(getattr(ol, "bitfile_name", "") or "") or active()
+
+
 def active() -> str | None:
     """The spynq overlay loaded in the board's programmable logic, from any process
     (pynq.PL keeps the bitstream name in its global state); None without a board or

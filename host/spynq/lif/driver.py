@@ -38,7 +38,7 @@ def run_fpga(network, rasters, timeout_s: float = 60.0, overlay=None):
     def call(p, rw, T, batch):
         return ip.run_words(p.net, p.net_words, rw, T, batch, timeout_s)
 
-    name = overlays.from_bitfile(getattr(ol, "bitfile_name", "")) or overlays.active()
+    name = overlays.of(ol)
     return run_fixed("fpga", network, rasters, call,
                      {"source": "wall clock around start..done (includes MMIO polling)", "overlay": name},
                      overlays.limits("lif_delay", name))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import overlays
 from ..bench import timed
 from ..hw import csim
 from ..hw.board import resolve_backend
@@ -34,11 +35,12 @@ def packed_args(network: SnnwmNetwork, rasters: np.ndarray):
     return p.net, p.net_words, encode.pack_rasters(rasters), rasters.shape[1], rasters.shape[0]
 
 
-def run_fixed(name: str, network: SnnwmNetwork, rasters, call_fn, info=None) -> SnnwmResult:
-    """One kernel call through call_fn(net, net_words, raster_words, T, batch) -> (out, seconds)."""
+def run_fixed(name: str, network: SnnwmNetwork, rasters, call_fn, info=None, limits: dict = C) -> SnnwmResult:
+    """One call of a kernel with `limits` through call_fn(net, net_words, raster_words, T,
+    batch) -> (out, seconds)."""
     r = network.check_rasters(rasters)
     batch, T, _ = r.shape
-    encode.check_limits(network, T, batch)
+    encode.check_limits(network, T, batch, limits)
     p = encode.pack_network(network)
     out, seconds = call_fn(p.net, p.net_words, encode.pack_rasters(r), T, batch)
     dec = encode.decode_out(out, p.sizes, T, batch, p.readout)
@@ -67,13 +69,15 @@ def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmR
         return reference.run(network, rasters)
     if backend == "golden":
         return run_fixed("golden", network, rasters, golden_call)
-    if backend == "csim":
-        opt = opts.get("opt", "-O2")
+    if backend == "csim":  # overlay=NAME: built and limited as that overlay's kernel
+        opt, name = opts.get("opt", "-O2"), opts.get("overlay")
+        defines = overlays.kernel_params(name, "snnwm")
 
         def call(net, nw, rw, T, batch):
-            return csim.timed_call("snnwm", net, nw, rw, (T, batch), opt)
+            return csim.timed_call("snnwm", net, nw, rw, (T, batch), opt, defines)
 
-        return run_fixed("csim", network, rasters, call)
+        return run_fixed("csim", network, rasters, call, {"overlay": name} if name else None,
+                         overlays.limits("snnwm", name))
     if backend == "cosim":
         from .cosim import run_cosim
 

@@ -28,6 +28,7 @@ def host_job(device, net, net_words, rasters, n_steps, batch, timeout_s=DEFAULT_
 
 def run_fpga(network, rasters, timeout_s: float = 60.0, overlay=None):
     """The network on the board (loads the overlay unless one is given)."""
+    from .. import overlays
     from ..hw.board import load_overlay
     from .backends import run_fixed
 
@@ -37,5 +38,7 @@ def run_fpga(network, rasters, timeout_s: float = 60.0, overlay=None):
     def call(net, nw, rw, T, batch):
         return ip.run_words(net, nw, rw, T, batch, timeout_s)
 
+    name = overlays.of(ol)
     return run_fixed("fpga", network, rasters, call,
-                     {"source": "wall clock around start..done (includes MMIO polling)"})
+                     {"source": "wall clock around start..done (includes MMIO polling)", "overlay": name},
+                     overlays.limits("snnwm", name))

@@ -63,27 +63,29 @@ class Packed:
     readout: bool
 
 
-def check_limits(network: SnnwmNetwork, T: int | None = None, batch: int | None = None) -> None:
-    if len(network.layers) > C["SNNWM_MAX_LAYERS"]:
-        raise ValueError(f"{len(network.layers)} layers, the kernel takes at most {C['SNNWM_MAX_LAYERS']} per call")
-    if network.n_in > C["SNNWM_MAX_IN"]:
-        raise ValueError(f"{network.n_in} inputs, the kernel takes at most {C['SNNWM_MAX_IN']}")
+def check_limits(network: SnnwmNetwork, T: int | None = None, batch: int | None = None, limits: dict = C) -> None:
+    """Reject what a kernel with `limits` (its config constants; an overlay may have
+    smaller ones, spynq.overlays.limits) cannot take in one call."""
+    if len(network.layers) > limits["SNNWM_MAX_LAYERS"]:
+        raise ValueError(f"{len(network.layers)} layers, the kernel takes at most {limits['SNNWM_MAX_LAYERS']} per call")
+    if network.n_in > limits["SNNWM_MAX_IN"]:
+        raise ValueError(f"{network.n_in} inputs, the kernel takes at most {limits['SNNWM_MAX_IN']}")
     for i, st in enumerate(network.stages):
-        if st.n_out > C["SNNWM_MAX_N"]:
-            raise ValueError(f"stage {i}: {st.n_out} neurons, the kernel takes at most {C['SNNWM_MAX_N']}")
+        if st.n_out > limits["SNNWM_MAX_N"]:
+            raise ValueError(f"stage {i}: {st.n_out} neurons, the kernel takes at most {limits['SNNWM_MAX_N']}")
     for i, layer in enumerate(network.layers):
-        if layer.L > C["SNNWM_MAX_L"]:
-            raise ValueError(f"layer {i}: L={layer.L} W2 taps, the kernel takes at most {C['SNNWM_MAX_L']}")
-    if network.readout is not None and network.readout.K > C["SNNWM_MAX_K"]:
-        raise ValueError(f"readout: {network.readout.K} W2 taps, the kernel takes at most {C['SNNWM_MAX_K']}")
+        if layer.L > limits["SNNWM_MAX_L"]:
+            raise ValueError(f"layer {i}: L={layer.L} W2 taps, the kernel takes at most {limits['SNNWM_MAX_L']}")
+    if network.readout is not None and network.readout.K > limits["SNNWM_MAX_K"]:
+        raise ValueError(f"readout: {network.readout.K} W2 taps, the kernel takes at most {limits['SNNWM_MAX_K']}")
     total = sum(w1_words(st.n_in, st.n_out) for st in network.stages)
-    if total > C["SNNWM_MAX_SYN"]:
-        raise ValueError(f"{total} W1 words (rows padded to {LANES} lanes): the kernel holds {C['SNNWM_MAX_SYN']}; "
+    if total > limits["SNNWM_MAX_SYN"]:
+        raise ValueError(f"{total} W1 words (rows padded to {LANES} lanes): the kernel holds {limits['SNNWM_MAX_SYN']}; "
                          "run fewer or smaller layers per call")
-    if T is not None and not 1 <= T <= C["SNNWM_MAX_T"]:
-        raise ValueError(f"T={T}: the kernel takes 1..{C['SNNWM_MAX_T']} steps")
-    if batch is not None and batch > C["SNNWM_MAX_BATCH"]:
-        raise ValueError(f"batch {batch}: the kernel takes at most {C['SNNWM_MAX_BATCH']} samples per call")
+    if T is not None and not 1 <= T <= limits["SNNWM_MAX_T"]:
+        raise ValueError(f"T={T}: the kernel takes 1..{limits['SNNWM_MAX_T']} steps")
+    if batch is not None and batch > limits["SNNWM_MAX_BATCH"]:
+        raise ValueError(f"batch {batch}: the kernel takes at most {limits['SNNWM_MAX_BATCH']} samples per call")
 
 
 def w1_q(w, what):

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from .. import overlays
 from ..hw import csim
 from ..hw.board import resolve_backend
 
@@ -62,12 +63,14 @@ def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: 
     return csim.call("stm", net, net_words, ev, (batch,), opt)
 
 
-def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2") -> StmResult:
-    packed = encode.pack_network(network, pops)
+def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2", overlay: str | None = None) -> StmResult:
+    """The HLS C++ natively; `overlay`: built and limited as that overlay's kernel."""
+    packed = encode.pack_network(network, pops, overlays.limits("stm", overlay))
     ev = encode.pack_evidence(network, evidence)
     batch = len(network.evidence_array(evidence))
-    out, seconds = csim.timed_call("stm", packed.net, packed.net_words, ev, (batch,), opt)
-    return _fixed_result("csim", network, pops, packed, out, batch, seconds)
+    out, seconds = csim.timed_call("stm", packed.net, packed.net_words, ev, (batch,), opt,
+                                   overlays.kernel_params(overlay, "stm"))
+    return _fixed_result("csim", network, pops, packed, out, batch, seconds, {"overlay": overlay} if overlay else None)
 
 
 def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts) -> StmResult:

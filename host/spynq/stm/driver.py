@@ -28,14 +28,17 @@ def host_job(device, net, net_words, evidence, batch, timeout_s=DEFAULT_TIMEOUT_
 
 def run_fpga(network, pops, evidence, timeout_s: float = 60.0, overlay=None):
     """STM inference on the board (loads the overlay unless one is given)."""
+    from .. import overlays
     from ..hw.board import load_overlay
     from .backends import _fixed_result
 
     ol = overlay or load_overlay()
     ip = getattr(ol, f"{STM_INTERFACE.top}_0")  # block-design instance name, see overlays/zcu104
-    packed = encode.pack_network(network, pops)
+    name = overlays.of(ol)
+    packed = encode.pack_network(network, pops, overlays.limits("stm", name))
     evw = encode.pack_evidence(network, evidence)
     batch = len(network.evidence_array(evidence))
     out, seconds = ip.infer_words(packed.net, packed.net_words, evw, batch, timeout_s)
     return _fixed_result("fpga", network, pops, packed, out, batch, seconds,
-                         {"kernel_seconds": seconds, "source": "wall clock around start..done (includes MMIO polling)"})
+                         {"kernel_seconds": seconds, "overlay": name,
+                          "source": "wall clock around start..done (includes MMIO polling)"})

@@ -33,21 +33,23 @@ class Packed:
     n_evidence: int
 
 
-def check_limits(network: Network, pops: dict) -> None:
+def check_limits(network: Network, pops: dict, limits: dict = C) -> None:
+    """Reject what a kernel with `limits` (its config constants; an overlay may have
+    smaller ones, spynq.overlays.limits) cannot take."""
     n_nodes = len(network.nodes)
-    if n_nodes > C["STM_MAX_NODES"]:
-        raise ValueError(f"{network.name}: {n_nodes} nodes, the kernel takes at most {C['STM_MAX_NODES']}")
+    if n_nodes > limits["STM_MAX_NODES"]:
+        raise ValueError(f"{network.name}: {n_nodes} nodes, the kernel takes at most {limits['STM_MAX_NODES']}")
     for node in network.hidden_nodes:
         n = len(pops[node.name])
-        if not 1 <= n <= C["STM_MAX_SAMPLES"]:
-            raise ValueError(f"{node.name!r}: {n} samples, the kernel takes 1..{C['STM_MAX_SAMPLES']}")
-        if node.discrete and node.n_states > C["STM_MAX_STATES"]:
-            raise ValueError(f"{node.name!r}: {node.n_states} states, the kernel takes at most {C['STM_MAX_STATES']}")
+        if not 1 <= n <= limits["STM_MAX_SAMPLES"]:
+            raise ValueError(f"{node.name!r}: {n} samples, the kernel takes 1..{limits['STM_MAX_SAMPLES']}")
+        if node.discrete and node.n_states > limits["STM_MAX_STATES"]:
+            raise ValueError(f"{node.name!r}: {node.n_states} states, the kernel takes at most {limits['STM_MAX_STATES']}")
 
 
-def pack_network(network: Network, pops: dict) -> Packed:
+def pack_network(network: Network, pops: dict, limits: dict = C) -> Packed:
     network.validate()
-    check_limits(network, pops)
+    check_limits(network, pops, limits)
     order = network.post_order()
     index = {n.name: i for i, n in enumerate(order)}
     ev_col = {n.name: j for j, n in enumerate(network.evidence_nodes)}
