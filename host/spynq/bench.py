@@ -61,7 +61,7 @@ def print_table(rows: list[Row], file=sys.stdout) -> None:
     cell = {(r.workload, r.size, r.backend): r for r in rows}
     wide = max([len("workload")] + [len(w) for w, _ in keys])
     head = f"{'workload':{wide}s} {'size':>6s} " + " ".join(f"{b:>14s}" for b in backends)
-    print("per-item latency (ms); fpga-model = cycle-model estimate at 200 MHz", file=file)
+    print("per-item latency (ms); fpga-model = cycle-model estimate (its source column says which II table and clock)", file=file)
     print(head, file=file)
     for w, s in keys:
         vals = [cell.get((w, s, b)) for b in backends]

@@ -1,5 +1,5 @@
 """`spynq bench lif`: CPU (numpy float, numpy fixed, native C++ -O3) against the FPGA
-(cycle-model estimate at 200 MHz here; measured on a board with the overlay loaded), for
+(cycle-model estimate here, labelled with its II table and clock; measured on a board with the overlay loaded), for
 the issue's 700-128-128-20 network with per-synapse delays up to 64 and the speech
 paper's In-128-128-Out shape with axonal delays, at 5 % input density."""
 from __future__ import annotations
@@ -38,7 +38,7 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
                 "measured: the HLS C++ built with g++ -O3")
             spikes = backends.run(net, r, "golden").spikes
             rep = cycles.lif_cycles(net, r, spikes)
-            add("fpga-model", rep.total / cycles.CLOCK_HZ, "estimated: cycle model at 200 MHz", **rep.summary())
+            add("fpga-model", rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, **rep.summary())
             if on_board:
                 res = backends.run(net, r, "fpga")
                 add("fpga", res.seconds, "measured on the board", **res.info)

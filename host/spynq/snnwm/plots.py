@@ -110,6 +110,8 @@ def membrane_accesses(mem: dict, out_png) -> Path:
 
 
 def cpu_vs_fpga_bars(timing: dict, out_png) -> Path:
+    from .cycles import SCHEDULE
+
     plt = _pyplot()
     rows = timing["rows"]
     L = [r["L"] for r in rows]
@@ -117,7 +119,7 @@ def cpu_vs_fpga_bars(timing: dict, out_png) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     w = 0.38
     b1 = ax.bar(x - w / 2, [r["cpu_s"] * 1e6 for r in rows], w, label="CPU (numpy, this machine)", color="tab:blue")
-    b2 = ax.bar(x + w / 2, [r["fpga_s"] * 1e6 for r in rows], w, label="FPGA, estimated at 200 MHz (W1 on chip)",
+    b2 = ax.bar(x + w / 2, [r["fpga_s"] * 1e6 for r in rows], w, label=f"FPGA, {SCHEDULE.label} (W1 on chip)",
                 color="tab:orange")
     for bars in (b1, b2):
         for b in bars:

@@ -26,7 +26,7 @@ estimated FPGA time.
                    divides T, e.g. T = 24 for all of 2, 4, 6, 8; at T = 16, L = 6 it is 16/3).
   cpu_vs_fpga      a 512-512 window layer, T = 16, L in 1, 2, 4, 8: numpy time of the cpu
                    backend per sample (median of repeats) against the kernel's estimated
-                   time at 200 MHz (``spynq.snnwm.cycles``) on the same rasters.
+                   time (``spynq.snnwm.cycles``, its II table and clock) on the same rasters.
 Every function returns a dict of plain numbers; ``main()`` prints the tables and writes
 snnwm_study.json and the PNGs of ``spynq.snnwm.plots``.
 
@@ -166,7 +166,7 @@ def membrane_access(Ls=(1,) + LS, Ts=(16, 24), n_in: int = 512, n_out: int = 512
 def cpu_vs_fpga(Ls=TIMING_LS, n: int = 512, T: int = 16, batch: int = 16, p: float = 0.1, repeats: int = 5,
                 seed: int = 0) -> dict:
     """Seconds per sample of a n-n window layer: numpy (cpu backend, median of `repeats`)
-    against the estimated kernel time at 200 MHz (spynq.snnwm.cycles.snnwm_cycles) on the
+    against the estimated kernel time (cycles.SCHEDULE.label) (spynq.snnwm.cycles.snnwm_cycles) on the
     same rasters. fpga_s is the steady state (W1 already on chip: the 512 KiB network load
     is left out, it is paid once per call); fpga_s_with_load amortises it over the batch.
     Returns {"n", "T", "batch", "p", "rows": [{"L", "cpu_s", "fpga_s", "speedup",

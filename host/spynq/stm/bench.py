@@ -1,5 +1,5 @@
 """`spynq bench stm`: CPU (numpy float, numpy fixed, native C++ -O3) against the FPGA
-(cycle-model estimate at 200 MHz here; measured on a board with the overlay loaded)."""
+(cycle-model estimate here, labelled with its II table and clock; measured on a board with the overlay loaded)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,7 +36,7 @@ def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None
                 lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"), repeats),
                 "measured: the HLS C++ built with g++ -O3")
             rep = cycles.stm_cycles(wl.network, pops, batch)
-            add("fpga-model", rep.seconds, "estimated: cycle model at 200 MHz", **rep.summary())
+            add("fpga-model", rep.seconds, cycles.SCHEDULE.label, **rep.summary())
             if on_board:
                 res = backends.infer(wl.network, pops, ev, "fpga")
                 add("fpga", res.info.get("kernel_seconds", res.seconds), "measured on the board", **res.info)
