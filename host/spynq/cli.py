@@ -6,6 +6,7 @@
   snnwm                the DVS128-Gesture VGG-small network (convs in numpy, FC + readout on a backend)
   bench stm|lif|snnwm  CPU vs FPGA latency table, JSON and plot (snnwm: also op counts)
   resources            URAM/BRAM36/DSP/LUT/FF ledger per kernel and overlay, with its rules
+  estimates            estimated FPGA latency of the benchmark workloads (II table, clock)
   demo                 the main job on the best backend present (make demo)
 """
 from __future__ import annotations
@@ -133,6 +134,16 @@ def cmd_resources(args) -> int:
     return 1 if over else 0
 
 
+def cmd_estimates(args) -> int:
+    import json
+
+    from . import estimates
+
+    est = estimates.estimates(args.ii1)
+    print(json.dumps(est, indent=1)) if args.json else estimates.report(est)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .hw.board import best_backend
     from .stm import figures, workloads
@@ -202,6 +213,11 @@ def main(argv=None) -> int:
     r.add_argument("--json", action="store_true", help="machine-readable: {used, available} per resource")
     r.add_argument("--brief", action="store_true", help="totals only, no rule lines")
     r.set_defaults(fn=cmd_resources)
+
+    e = sub.add_parser("estimates", help="estimated FPGA latency of the benchmark workloads")
+    e.add_argument("--ii1", action="store_true", help="every loop at II=1 (what the first kernels assumed)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(fn=cmd_estimates)
 
     d = sub.add_parser("demo", help="the main job on the best backend present")
     d.add_argument("--out", default="build/demo")

@@ -213,5 +213,5 @@ def units(kernel: str, env: dict, macro: str) -> list[Unit]:
     for loop, n, a, b, what in re.findall(r"X\(\s*(\w+)\s*,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)"
                                           r"\s*(?:/\*(.*?)\*/)?", m.group(1), re.S):
         ev = [int(_eval(x.replace("/", "//"), env)) for x in (n, a, b)]
-        out.append(Unit(loop, *ev, " ".join(what.split())))
+        out.append(Unit(loop, *ev, " ".join(what.replace("\\", " ").split())))
     return out

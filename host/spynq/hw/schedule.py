@@ -59,7 +59,7 @@ def declared(kernel: str, config: str | None = None) -> Schedule:
     env = read_constants(config or f"{kernel}/{kernel}_config.h")
     loops = {}
     for name, ii, depth, why in _ENTRY.findall(m.group(2)):
-        loops[name] = Loop(name, _value(ii, env), _value(depth, env), " ".join((why or "").split()))
+        loops[name] = Loop(name, _value(ii, env), _value(depth, env), " ".join((why or "").replace("\\", " ").split()))
     if not loops:
         raise ValueError(f"hls/{kernel}: empty loop schedule")
     return Schedule(kernel, loops, "designed")
