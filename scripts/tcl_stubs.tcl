@@ -38,6 +38,21 @@ namespace eval ::stub {
         reset_run get_runs open_run report_utilization report_timing_summary
         startgroup endgroup set_msg_config set_param
     }
+    # Options of the Vitis HLS commands whose option strings the scripts build (UG1399,
+    # 2022.1 and later): an option not listed is recorded as unknown, like a command.
+    variable options [dict create \
+        config_interface {-clock_enable -default_slave_interface -m_axi_addr64
+            -m_axi_alignment_byte_size -m_axi_auto_max_ports -m_axi_buffer_impl
+            -m_axi_conservative_mode -m_axi_latency -m_axi_max_bitwidth -m_axi_min_bitwidth
+            -m_axi_max_read_burst_length -m_axi_max_write_burst_length -m_axi_max_widen_bitwidth
+            -m_axi_num_read_outstanding -m_axi_num_write_outstanding -m_axi_offset -register_io
+            -s_axilite_data64} \
+        create_clock {-period -name} \
+        csim_design {-O -argv -clean -ldflags -mflags -setup} \
+        cosim_design {-rtl -trace_level -argv -O -tool -ldflags -setup -wave_debug} \
+        open_solution {-reset -flow_target} \
+        export_design {-format -rtl -vendor -library -version -ipname -display_name -description
+            -flow -output -taxonomy}]
     # Properties the scripts test after a run: a finished, timing-clean implementation.
     variable props [dict create PROGRESS 100% STATUS {write_bitstream Complete!} \
                         STATS.WNS 0.125 STATS.THS 0.000]
@@ -84,6 +99,13 @@ proc ::stub::result {cmd args} {
 rename ::unknown ::stub::tcl_unknown
 proc ::unknown {cmd args} {
     set cmd [string trimleft $cmd :]
+    if {[dict exists $::stub::options $cmd]} {
+        foreach a $args {
+            if {[string match -* $a] && ![string is double $a] && $a ni [dict get $::stub::options $cmd]} {
+                lappend ::stub::unknown_calls [list $cmd $a]
+            }
+        }
+    }
     if {$cmd in $::stub::known} {
         ::stub::record $cmd {*}$args
         return [::stub::result $cmd {*}$args]

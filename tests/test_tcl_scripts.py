@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from spynq.hw import platform
 from spynq.hw.platform import PL_CLOCK_MHZ
 
 import spynq
@@ -124,10 +125,11 @@ def assert_in_repo_or_build(paths, build: Path, what: str):
 # ----------------------------------------------------------------------------------------
 def test_stub_reports_unknown_commands(tmp_path):
     script = tmp_path / "typo.tcl"
-    script.write_text("create_bd_cel -type ip foo\nconnect_bd_net a b\nputs done\n")
+    script.write_text("create_bd_cel -type ip foo\nconnect_bd_net a b\n"
+                      "config_interface -m_axi_max_read_burst 64\nputs done\n")
     r = run_stubbed(script, tmp_path)
     assert r["completed"]
-    assert r["unknown"] == [["create_bd_cel", "-type", "ip", "foo"]]
+    assert r["unknown"] == [["create_bd_cel", "-type", "ip", "foo"], ["config_interface", "-m_axi_max_read_burst"]]
     assert calls(r, "connect_bd_net") == [["a", "b"]]
 
 
@@ -160,6 +162,13 @@ def test_hls_script_runs_and_matches_interface(script, tmp_path):
     assert "-m_axi_addr64" in cfg and hwif.M_AXI_ADDR_BITS == 64
     widen = cfg[cfg.index("-m_axi_max_widen_bitwidth") + 1]
     assert int(widen) == hwif.M_AXI_DATA_BITS
+    # one set of burst options for the whole bundle, from hls/common/spynq_platform.h
+    for opt, want in (("-m_axi_max_read_burst_length", platform.MAXI_BURST_BEATS),
+                      ("-m_axi_max_write_burst_length", platform.MAXI_BURST_BEATS),
+                      ("-m_axi_num_read_outstanding", platform.MAXI_OUTSTANDING),
+                      ("-m_axi_num_write_outstanding", platform.MAXI_OUTSTANDING),
+                      ("-m_axi_latency", platform.MAXI_LATENCY)):
+        assert int(cfg[cfg.index(opt) + 1]) == want, opt
 
     sources = [p for c in calls(r, "add_files") for p in plain(c)]
     assert_in_repo_or_build(sources + r["sourced"], build, "file")
