@@ -35,16 +35,25 @@
 #define SNNWM_CONFIG_H
 
 // ---- sizes (static maxima; the host rejects larger networks before calling)
-constexpr int SNNWM_LANES = 64;          // neurons per cycle in product and neuron loops
-constexpr int SNNWM_MAX_IN = 1024;       // inputs of the first stage
-constexpr int SNNWM_MAX_N = 1024;        // neurons of a stage
+// Overlay parameters (an overlay build passes -DNAME=value; the formats and every result
+// are the same for every setting, only the limits change). They may shrink below these
+// defaults, not grow: the datapath widths (x 25 bits, MAC sums 50 bits) assume them.
+#ifndef SNNWM_MAX_N
+#define SNNWM_MAX_N 1024  // overlay parameter: inputs and neurons of a stage; spike rows (BRAM), nonzero lists, LUTRAM state
+#endif
+#ifndef SNNWM_MAX_T
+#define SNNWM_MAX_T 256  // overlay parameter: time steps per sample (and W2 taps); spike rows (BRAM) and W2 table
+#endif
+#ifndef SNNWM_MAX_SYN
+#define SNNWM_MAX_SYN 262144  // overlay parameter: W1 words on chip (rows padded to lane groups); 16 URAM per 262144
+#endif
+constexpr int SNNWM_LANES = 64;          // neurons per cycle in product and neuron loops (the W1 row layout)
+constexpr int SNNWM_MAX_IN = SNNWM_MAX_N;  // inputs of the first stage
 constexpr int SNNWM_MAX_LAYERS = 4;      // window/overlap layers per call
 constexpr int SNNWM_MAX_STAGES = 5;      // layers + the readout
-constexpr int SNNWM_MAX_T = 256;         // time steps per sample
-constexpr int SNNWM_MAX_L = 256;         // W2 taps of a window/overlap layer
-constexpr int SNNWM_MAX_K = 257;         // W2 taps of the readout (delays 0..T)
+constexpr int SNNWM_MAX_L = SNNWM_MAX_T;       // W2 taps of a window/overlap layer
+constexpr int SNNWM_MAX_K = SNNWM_MAX_T + 1;   // W2 taps of the readout (delays 0..T)
 constexpr int SNNWM_MAX_BATCH = 65536;   // samples per call
-constexpr int SNNWM_MAX_SYN = 262144;    // W1 words on chip (rows padded to lane groups)
 constexpr int SNNWM_VREGS = 4;           // working membrane registers per lane: the neuron
                                          // loop interleaves 4 lane groups (recurrence distance 4)
 constexpr int SNNWM_BEAT_BITS = 128;

@@ -15,17 +15,34 @@ void snnwm_top(const snnwm_beat_t* net, const snnwm_beat_t* spikes_in, snnwm_bea
 // trips the code really makes. Names match the loop labels in snnwm_top.cpp.
 // Designed schedule: X(loop label, II, pipeline depth in cycles) and why. spynq.hw.schedule
 // reads it for the cycle models; a csynth report, when present, replaces II and depth.
-// These are the figures the review of the first kernel argued (not yet csynth-checked).
+// Designed from the code's dependences and Vitis' usual operator latencies at 187.5 MHz,
+// not csynth-checked. Depths: m_axi loops carry the bus round trip (SPYNQ_MAXI_LATENCY = 64
+// cycles, reads to the first beat, writes from the last beat to the write response).
 #define SNNWM_LOOPS(X) \
-    X(LOAD, 4, 70)        /* four words per beat into run-time-selected single-port URAM banks */ \
-    X(IN_LOAD, 1, 70)     /* one beat per cycle; m_axi read latency */ \
-    X(ACC, 1, 6)          /* 128 adders, one per input of the beat */ \
-    X(NZ, 2, 4)           /* the mask reload from nzmask (a RAM) sits in the carried path */ \
-    X(MAC, 1, 9)          /* one multiply-accumulate per lane */ \
-    X(UPD, 2, 10)         /* V recurrence: 32x32 decay multiply, saturate, reset in 4 iterations */ \
-    X(STORE_SPK, 1, 8)    /* one beat per cycle */ \
-    X(STORE_STATE, 4, 8)  /* four words per beat, banks picked at run time */ \
-    X(STORE_OUT, 4, 8)    /* four words per beat, banks picked at run time */
+    X(LOAD, 1, 70)        /* one beat per cycle: hdr words to the 4 banks of hdr by word position, the 4 W1 \
+                             words as one 64-bit word into one URAM bank; depth: m_axi read latency */ \
+    X(IN_LOAD, 1, 70)     /* one beat per cycle into the two banks of spk (word position); m_axi read latency */ \
+    X(ACC, 1, 6)          /* 128 register adders; carried path one 25-bit add; depth: spk BRAM read 2, mask, \
+                             popcount tree, add */ \
+    X(NZ, 1, 4)           /* masks in registers, the next beat's mask prefetched: the carried path is a \
+                             128-bit clear-lowest-bit, a zero test and a 2:1 mux; depth: priority encoder, \
+                             128:1 read of xs, nzi/nzv write */ \
+    X(MAC, 1, 12)         /* 64 lanes x one 25x16 DSP multiply; carried path one 50-bit add per lane; depth: \
+                             nzi/nzv BRAM read 2, row address (shift-add) 1, URAM read 3, DSP 3, add 1, \
+                             round/clip and Ic write 2 */ \
+    X(UPD, 1, 7)          /* V recurrence over SNNWM_VREGS = 4 interleaved lane groups (distance 4): one \
+                             17x24 DSP multiply (2 cycles, rounding on its post-adder), 33-bit add and \
+                             saturate 1, theta compare 1 = 4 cycles; depth: LUTRAM read 1 + 4 + writes 2 */ \
+    X(STORE_SPK, 1, 70)   /* one beat per cycle (counts beat, then two spk banks); depth: write response */ \
+    X(STORE_STATE, 1, 70) /* four words per beat from four banks fixed by word position (lane % 4); \
+                             depth: write response */ \
+    X(STORE_OUT, 1, 70)   /* counts beat, then four Ic banks fixed by word position; depth: write response */
+// Multipliers (signed operand widths): X(loop, instances, a bits, b bits) /* what */. Every
+// other product in the kernel is by a constant or written as shift-adds (snnwm_mul_small).
+#define SNNWM_MULS(X) \
+    X(MAC, SNNWM_LANES, 25, 16)  /* x_i * w1_ij: x 25-bit signed, w1 Q3.12 16-bit */ \
+    X(UPD, SNNWM_LANES, 17, 24)  /* alpha * V: alpha UQ0.16 (17 signed), V 24-bit state */ \
+    X(STAGES, 1, 17, 32)         /* alpha * v_rest once per stage: the decayed reset value */
 #define SNNWM_LOOP_ENUM(name, ii, depth) SNNWM_LOOP_##name,
 enum SnnwmLoop { SNNWM_LOOPS(SNNWM_LOOP_ENUM) SNNWM_LOOP_COUNT };
 #ifndef __SYNTHESIS__
@@ -52,6 +69,20 @@ struct SnnwmNet {
     uint32_t n_layers, readout, n_stages, n_in, hdr_words;  // hdr_words: P, the first W1 word
     SnnwmStageCfg stage[SNNWM_MAX_STAGES];
 };
+
+// a * b for a small b (< 2^bits) as shift-adds: loop bounds and addresses, no DSP.
+template <int bits>
+static inline uint32_t snnwm_mul_small(uint32_t a, uint32_t b) {
+#pragma HLS INLINE
+    uint32_t r = 0;
+    for (int k = 0; k < bits; k++) {
+#pragma HLS UNROLL
+        if ((b >> k) & 1) r += a << k;
+    }
+    return r;
+}
+constexpr int SNNWM_GROUP_BITS = 5;  // bits of a lane-group count (<= SNNWM_MAX_N / SNNWM_LANES = 16)
+static_assert(SNNWM_MAX_N / SNNWM_LANES < (1 << SNNWM_GROUP_BITS), "group counts fit SNNWM_GROUP_BITS");
 
 static inline uint32_t snnwm_pad_words(uint32_t n) { return (n + 3) / 4 * 4; }
 static inline uint32_t snnwm_groups(uint32_t n) { return (n + SNNWM_LANES - 1) / SNNWM_LANES; }
@@ -96,7 +127,8 @@ bool snnwm_parse(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch
         if (c.n_in != prev || c.n_out < 1 || c.n_out > (uint32_t)SNNWM_MAX_N) return false;
         if ((c.mode == (uint32_t)SNNWM_MODE_READOUT) != is_ro || c.mode > (uint32_t)SNNWM_MODE_READOUT) return false;
         c.groups = snnwm_groups(c.n_out);
-        const uint64_t n_words = (uint64_t)c.n_in * c.groups * SNNWM_LANES;
+        // n_in and groups are bounded here, so n_words < 2^21
+        const uint64_t n_words = (uint64_t)snnwm_mul_small<SNNWM_GROUP_BITS>(c.n_in, c.groups) * SNNWM_LANES;
         const uint32_t max_taps = is_ro ? SNNWM_MAX_K : SNNWM_MAX_L;
         if (c.taps < 1 || c.taps > max_taps || c.w2_ofs < table_end || (uint64_t)c.w2_ofs + c.taps > P ||
             c.w1_ofs < P || (c.w1_ofs - P) % SNNWM_LANES || (uint64_t)c.w1_ofs + n_words > net_words ||

@@ -2,21 +2,22 @@
 
 The loops run one after another; each costs II * trips + depth per invocation, with II
 and depth from the kernel's schedule (``spynq.hw.schedule``: designed, declared beside the
-loop labels in snnwm_kernel.h, or csynth's when a report exists). Trip counts are exact functions
-of the network and of the spikes (checked against csim counters in
+loop labels in snnwm_kernel.h, or csynth's when a report exists), plus LOOP_ENTRY cycles
+per invocation for the FSM states that start and leave a pipelined loop. Trip counts are
+exact functions of the network and of the spikes (checked against csim counters in
 tests/test_snnwm_cycles.py); per stage and segment (snnwm_config.h), with rb =
 ceil(n_in / 128), G = ceil(n_out / LANES), x the segment's collected inputs:
   LOAD         ceil(net_words / 4)                          once per call
   IN_LOAD      T * ceil(n_in / 128)                         per sample
   ACC          rb * (rows of the segment read)              per segment
   NZ           sum over x's beats of max(1, nonzeros)       per segment
-  MAC          G * nnz(x)                                   per segment
+  MAC          G * nnz(x)                                   per segment with nnz(x) > 0
   UPD          ceil(G / VREGS) * VREGS * len                per segment (layers)
-  STORE_SPK    T * ceil(n_out / 128)                        per sample and layer
+  STORE_SPK    1 + T * ceil(n_out / 128)                    per sample and layer (counts beat first)
   STORE_STATE  2 * ceil(n_out / 4)                          per sample and layer
-  STORE_OUT    ceil(n_out / 4)                              per sample (readout)
-plus one cycle per stage and sample for the counts beat. Every figure is an estimate
-(``SCHEDULE.label``).
+  STORE_OUT    1 + ceil(n_out / 4)                          per sample (readout; counts beat first)
+plus the header beat (one single-beat write: a write round trip, as a store loop's depth).
+Every figure is an estimate (``SCHEDULE.label``).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ LOOPS = SCHEDULE.names
 CLOCK_HZ = PL_CLOCK_HZ
 VREGS = C["SNNWM_VREGS"]
 BEAT = C["SNNWM_BEAT_BITS"]
+LOOP_ENTRY = 2  # estimated FSM cycles to enter and leave a pipelined loop (not in its depth)
 
 
 @dataclass
@@ -42,10 +44,11 @@ class CycleReport:
     trips: dict = field(default_factory=dict)  # name -> iterations
     batch: int = 1
     bytes_moved: int = 0
-    other: int = 0  # counts beats
+    other: int = 0  # the header beat
 
     def add(self, name: str, trip: int, times: int = 1, sched=SCHEDULE):
-        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(trip, times)
+        """`trip` iterations in all over `times` invocations of loop `name`."""
+        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(trip, times) + LOOP_ENTRY * int(times)
         self.trips[name] = self.trips.get(name, 0) + int(trip)
 
     @property
@@ -108,15 +111,15 @@ def snnwm_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
         n_calls = batch * len(segs)
         rep.add("ACC", batch * rb * int(rows.sum()), n_calls, sched)
         rep.add("NZ", int(np.maximum(per_beat, 1).sum()), n_calls, sched)
-        rep.add("MAC", int(G * nnz.sum()), n_calls, sched)
+        rep.add("MAC", int(G * nnz.sum()), int((nnz > 0).sum()), sched)  # skipped when x = 0
         if mode == "readout":
-            rep.add("STORE_OUT", batch * pad_words(st.n_out) // 4, batch, sched)
+            rep.add("STORE_OUT", batch * (1 + pad_words(st.n_out) // 4), batch, sched)
         else:
             lens = sum(ln for _, ln, _ in segs)
             rep.add("UPD", batch * -(-G // VREGS) * VREGS * lens, n_calls, sched)
-            rep.add("STORE_SPK", batch * T * row_words(st.n_out) // 4, batch, sched)
+            rep.add("STORE_SPK", batch * (1 + T * row_words(st.n_out) // 4), batch, sched)
             rep.add("STORE_STATE", batch * 2 * pad_words(st.n_out) // 4, batch, sched)
-        rep.other += batch
+    rep.other = sched["STORE_OUT"].cycles(1, 1) + LOOP_ENTRY  # the header beat
     rep.bytes_moved = 4 * (4 * net_beats + batch * T * row_words(n_in)
                            + out_words(packed.sizes, T, batch, packed.readout))
     return rep
