@@ -44,7 +44,11 @@ def test_bit_exact_with_golden(cosim_run):
     assert saturated >= 5 and ones >= 5 and readouts >= 20
 
 
-def test_bus_transfers_match_the_cycle_model(cosim_run):
+def test_shell_dma_moves_the_modelled_beats(cosim_run):
+    """The shell's DMA moves exactly the beats the host-side model charges (the C++
+    adapter and the Python formulas are written separately), and under the bench's random
+    slave backpressure it stays under 1.5 cycles per beat. Both are properties of this
+    simulation shell: the Vitis m_axi adapter's bursts and timing are not modelled here."""
     nets, cases, results = cosim_run
     beats = bus_cycles = 0
     for (net, r), args, res in zip(nets, cases, results):

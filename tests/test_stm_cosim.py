@@ -45,7 +45,11 @@ def test_bit_exact_with_golden(cosim_run):
         np.testing.assert_array_equal(out, golden.run(net, words, ev, batch))
 
 
-def test_bus_transfers_near_one_beat_per_cycle(cosim_run):
+def test_shell_dma_moves_the_modelled_beats(cosim_run):
+    """The shell's DMA moves exactly the beats the host-side model charges (the C++
+    adapter and the Python formulas are written separately), and under the bench's random
+    slave backpressure it stays under 1.5 cycles per beat. Both are properties of this
+    simulation shell: the Vitis m_axi adapter's bursts and timing are not modelled here."""
     cases, results = cosim_run
     beats = cycles = 0
     for (net, words, ev, batch), res in zip(cases, results):
