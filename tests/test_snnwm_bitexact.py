@@ -1,14 +1,25 @@
 """golden (numpy) and csim (g++ build of the HLS C++) of the SNNWM kernel agree bit for
 bit on the out buffer (spikes, v_last, v_max, readout values and the op counters): 200
 random networks with L = 1, L = T, T not a multiple of L, all-zero and all-one trains,
-saturating membranes and clipping readouts, window and overlap layers; and bad arguments."""
+saturating membranes and clipping readouts, window and overlap layers; thresholds and
+rest potentials outside the 24-bit state; bad arguments; and csim built with the overlay
+parameter settings (smaller limits, same results)."""
 import numpy as np
 import pytest
 
+from spynq.hw import cconfig, csim
 from spynq.snnwm import backends, encode, golden
 from spynq.snnwm.model import random_network, random_rasters
 
-from snnwm_cases import packed, random_cases
+from snnwm_cases import packed, random_cases, small_cases
+
+# Overlay parameter settings (hls/snnwm/snnwm_config.h) besides the defaults: the one
+# proposed for the overlay with all three kernels, and the smallest the code takes (one
+# beat of inputs, so the NZ loop never has a next mask).
+SETTINGS = {
+    "all_three": {"SNNWM_MAX_T": 128},
+    "smallest": {"SNNWM_MAX_N": 128, "SNNWM_MAX_T": 64, "SNNWM_MAX_SYN": 16384},
+}
 
 
 def test_random_networks_bit_exact():
@@ -101,3 +112,72 @@ def test_empty_batch_writes_only_the_header():
     c = backends.csim_call(buf, words, rw, T, 0)
     np.testing.assert_array_equal(c, golden.run(buf, words, rw, T, 0))
     assert c.tolist() == [0, 0, 0, 0]
+
+
+def test_threshold_and_rest_outside_the_state_range():
+    """The header takes any int32 theta and v_rest (golden: V = v_rest after a spike,
+    unsaturated, decayed at the next step). The kernel keeps V in 24 bits and carries
+    "fired" instead, so these must still match: v_rest far above and below the state
+    range, theta below V_MIN (always fires) and above V_MAX (never fires)."""
+    rng = np.random.default_rng(31)
+    C = encode.C
+    f = [C["SNNWM_HDR_WORDS"] + k * C["SNNWM_STAGE_WORDS"] for k in range(3)]
+    th, vr = C["SNNWM_SF_THETA"], C["SNNWM_SF_VREST"]
+    combos = [(1 << 14, 0x7FFFFF00), (1 << 14, -(1 << 31)), (-(1 << 30), -(1 << 31)), (-(1 << 30), 1 << 29),
+              ((1 << 23) + 5, 0x7FFFFFFF), (1 << 16, (1 << 23) + 3)]
+    seen_rest = 0
+    for i, (theta, vrest) in enumerate(combos):
+        net = random_network(rng, [40, 70, 30, 6], int(rng.integers(1, 5)), "mixed", readout=True, T=13,
+                             weight_scale=4.0)
+        buf, words, rw, T, batch = packed(net, random_rasters(rng, 2, 13, 40, 0.3))
+        buf = buf.copy()
+        for k in (0, 1):
+            buf[f[k] + th] = np.uint32(theta & 0xFFFFFFFF)
+            buf[f[k] + vr] = np.uint32(vrest & 0xFFFFFFFF)
+        g = golden.run(buf, words, rw, T, batch)
+        np.testing.assert_array_equal(g, backends.csim_call(buf, words, rw, T, batch), err_msg=f"combo {i}")
+        dec = encode.decode_out(g, net.sizes, T, batch, True)
+        seen_rest += int(np.any(dec["v_last"][0] == vrest))
+    assert seen_rest >= 3  # the reset value itself reached the out buffer
+
+
+def _within(net, T, lim) -> bool:
+    p = encode.pack_network(net)
+    P = int(p.net[encode.C["SNNWM_H_P"]])
+    return (max(net.sizes) <= lim["SNNWM_MAX_N"] and T <= lim["SNNWM_MAX_T"] and P <= lim["SNNWM_MAX_HDR_WORDS"]
+            and all(layer.L <= lim["SNNWM_MAX_L"] for layer in net.layers)
+            and (net.readout is None or net.readout.K <= lim["SNNWM_MAX_K"])
+            and p.net_words - P <= lim["SNNWM_MAX_SYN"])
+
+
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+def test_overlay_settings_bit_exact(setting):
+    """csim built with -D<parameter>=value equals golden on random cases within the
+    setting's limits and on a case at them; one step beyond its T limit it rejects the
+    call (golden, at the default limits, accepts it), so the build did take the setting."""
+    params = SETTINGS[setting]
+    lim = cconfig.read_constants("snnwm/snnwm_config.h", params)
+
+    def run(args):
+        return csim.call("snnwm", args[0], args[1], args[2], args[3:], defines=params)
+
+    cases = random_cases(40, seed=606) if lim["SNNWM_MAX_N"] >= 200 else small_cases(40, seed=607)
+    n = 0
+    for net, r in cases:
+        if _within(net, r.shape[1], lim):
+            args = packed(net, r)
+            np.testing.assert_array_equal(golden.run(*args), run(args), err_msg=f"{setting}: {net}")
+            n += 1
+    assert n >= 20
+    rng = np.random.default_rng(5)
+    N, Tm = lim["SNNWM_MAX_N"], lim["SNNWM_MAX_T"]
+    n_out = lim["SNNWM_MAX_SYN"] // N  # W1 of n_in = N inputs fills the store
+    edge = random_network(rng, [N, n_out], Tm, "window", T=Tm, weight_scale=3.0)
+    assert _within(edge, Tm, lim)
+    args = packed(edge, random_rasters(rng, 1, Tm, N, 0.2))
+    g = golden.run(*args)
+    np.testing.assert_array_equal(g, run(args))
+    assert encode.decode_out(g, edge.sizes, Tm, 1, False)["spikes"][0].any()
+    small = random_network(rng, [10, 8], 2, "window")
+    args = packed(small, random_rasters(rng, 1, Tm + 1, 10, 0.3))
+    assert golden.run(*args)[0] == 0 and run(args).tolist() == [encode.C["SNNWM_ST_BAD_NET"], 0, 0, 0]
