@@ -21,19 +21,30 @@
 #ifndef LIF_DELAY_CONFIG_H
 #define LIF_DELAY_CONFIG_H
 
-// ---- sizes (static maxima; the host rejects or splits larger networks before calling)
+// ---- sizes (static maxima; the host rejects or splits larger networks before calling).
+// Overlay parameters (-DNAME=value): the sizes that drive on-chip memory. The buffer
+// formats and every result are the same for every setting; only the limits change.
 constexpr int LIF_LANES = 64;            // neurons updated / synapses delivered per cycle
-constexpr int LIF_MAX_IN = 1024;         // inputs of the first layer
-constexpr int LIF_MAX_N = 1024;          // neurons of a layer
+#ifndef LIF_MAX_IN
+#define LIF_MAX_IN 1024  // overlay parameter: inputs of the first layer (event FIFO entries per step)
+#endif
+#ifndef LIF_MAX_N
+#define LIF_MAX_N 1024  // overlay parameter: neurons of a layer (ring and state depth, spike rows)
+#endif
 constexpr int LIF_MAX_LAYERS = 4;
-constexpr int LIF_MAX_T = 1024;          // time steps per sample
+#ifndef LIF_MAX_T
+#define LIF_MAX_T 1024  // overlay parameter: time steps per sample (spike rows, event FIFO depth)
+#endif
 constexpr int LIF_MAX_BATCH = 65536;     // samples per call
 constexpr int LIF_RING = 128;            // ring slots D: delays 0..LIF_RING-1
-constexpr int LIF_MAX_SYN = 262144;      // synapse words on chip (rows padded to lane groups)
+#ifndef LIF_MAX_SYN
+#define LIF_MAX_SYN 262144  // overlay parameter: synapse words on chip (rows padded to lane groups)
+#endif
 constexpr int LIF_MAX_GROUPS = LIF_MAX_N / LIF_LANES;
-constexpr int LIF_MIN_STEP_ITERS = 4;    // a step's loop iterations are padded to this many, so
-                                         // the neuron-state recurrence has distance >= 4
-constexpr int LIF_FWD = 4;               // ring read-modify-write forwarding window (cycles)
+// Loop-carried distances the RUN loop guarantees by its iteration order (lif_delay_top.cpp):
+constexpr int LIF_RING_DIST = 4;         // iterations between two accesses to one ring cell
+constexpr int LIF_STATE_DIST = 8;        // iterations between two updates of one neuron's state
+                                         // (a step has at least this many update iterations)
 constexpr int LIF_BEAT_BITS = 128;
 
 // ---- number formats

@@ -15,13 +15,30 @@ void lif_delay_top(const lif_beat_t* net, const lif_beat_t* spikes_in, lif_beat_
 // trips the code really makes. Names match the loop labels in lif_delay_top.cpp.
 // Designed schedule: X(loop label, II, pipeline depth in cycles) and why. spynq.hw.schedule
 // reads it for the cycle models; a csynth report, when present, replaces II and depth.
-// These are the figures the review of the first kernel argued (not yet csynth-checked).
+// Designed, not csynth-checked. Depths of loops that touch m_axi include its latency
+// (SPYNQ_MAXI_LATENCY = 64): the read data of the first beat, or the write responses
+// (BRESP) the loop waits for at its end.
 #define LIF_LOOPS(X) \
-    X(LOAD, 4, 70)        /* four words per beat into run-time-selected single-port URAM banks */ \
-    X(IN_SCAN, 1, 70)     /* one beat per cycle; m_axi read latency */ \
-    X(RUN, 2, 14)         /* V/I recurrence: 32x32 decay multiply, saturate, reset in 4 iterations */ \
-    X(STORE_SPK, 1, 8)    /* one beat per cycle */ \
-    X(STORE_STATE, 4, 8)  /* four words per beat from three arrays, banks picked at run time */
+    X(LOAD, 1, 72)        /* one beat per cycle: header beat to hdrb, synapse words gathered in a  \
+                             row register, one whole-row write per URAM bank every 16 beats (bank \
+                             and field indices compile-time); depth: read latency + pack + write */ \
+    X(IN_SCAN, 1, 68)     /* one beat per cycle, at most one FIFO write; carried: two counters */ \
+    X(RUN, 1, 18)         /* carried paths: the 64-bit event mask (zero test, reload mux,          \
+                             m & (m-1)); the ring read-add-write, at most 3 cycles against the     \
+                             distance LIF_RING_DIST = 4 the iteration order guarantees; the state  \
+                             read-multiply(1 DSP)-add-saturate-reset-write, at most 7 cycles       \
+                             against LIF_STATE_DIST = 8; depth: FIFO -> ctz -> row -> URAM (3) ->  \
+                             ring BRAM (2) -> add -> decays (DSP 3) -> 2 x add/sat -> reset -> write */ \
+    X(STORE_SPK, 1, 70)   /* one beat per cycle from two spike banks; depth: BRESP wait */ \
+    X(STORE_STATE, 1, 70) /* one beat per cycle: word w reads only lanes w, w+4, ... (one read per \
+                             state bank), a 16:1 mux picks the lane; depth: BRESP wait */
+// Multipliers (resource ledger): X(loop, instances, a bits, b bits) signed operand widths.
+#define LIF_MULS(X) \
+    X(RUN, LIF_LANES, 24, 17)  /* round(alpha * V): V Q7.16 ap_int<24>, alpha UQ0.16 ap_uint<16> */ \
+    X(RUN, LIF_LANES, 24, 17)  /* round(beta * I), current-based layers */ \
+    X(RUN, 1, 12, 7)           /* synapse row of input i: i ap_uint<11> * groups ap_uint<6> */ \
+    X(RUN, 1, 32, 17)          /* round(alpha * v_reset) (32 b): once per layer, before the loop */ \
+    X(LOAD, 1, 13, 7)          /* lif_parse: n_in ap_uint<12> * groups ap_uint<6>, once per layer per call */
 #define LIF_LOOP_ENUM(name, ii, depth) LIF_LOOP_##name,
 enum LifLoop { LIF_LOOPS(LIF_LOOP_ENUM) LIF_LOOP_COUNT };
 #ifndef __SYNTHESIS__
@@ -89,7 +106,8 @@ bool lif_parse(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch, 
         L.syn_ofs = word(b + LIF_LF_SYN_OFS);
         if (L.n_in != prev || L.n_out < 1 || L.n_out > (uint32_t)LIF_MAX_N) return false;
         L.groups = lif_groups(L.n_out);
-        const uint64_t n_words = (uint64_t)L.n_in * L.groups * LIF_LANES;
+        // n_in <= 2048 (the previous layer's n_out, checked), groups <= 32: a narrow product
+        const uint32_t n_words = (uint32_t)((ap_uint<12>)L.n_in * (ap_uint<6>)L.groups) * LIF_LANES;
         if (L.syn_ofs < n.hdr_words || (L.syn_ofs - n.hdr_words) % LIF_LANES ||
             (uint64_t)L.syn_ofs + n_words > net_words || L.refractory > (uint32_t)LIF_MAX_REFRACTORY ||
             (L.alpha >> 16) || (L.beta >> 16))

@@ -6,8 +6,10 @@ loop labels in lif_delay_kernel.h, or csynth's when a report exists). Trip count
 network and of the spikes (checked against csim counters in tests/test_lif_cycles.py):
   LOAD         ceil(net_words / 4)                           once per call
   IN_SCAN      T * ceil(n_in / 128)                          per sample
-  RUN          sum_t (E_t * G + max(G, LIF_MIN_STEP_ITERS))  per sample and layer
-               E_t = spikes into the layer at step t, G = ceil(n_out / LIF_LANES)
+  RUN          sum_t (E_t * G + max(K, LIF_STATE_DIST))      per sample and layer
+               E_t = spikes into the layer at step t, G = ceil(n_out / LIF_LANES),
+               K = ring cells the update visits: G, or G * ceil(LIF_RING_DIST / G) when
+               G < LIF_RING_DIST (copies of the groups, ``ring_cells``)
   STORE_SPK    T * ceil(n_out / 128)                         per sample and layer
   STORE_STATE  3 * ceil(n_out / 4)                           per sample and layer
 Every figure is an estimate (``SCHEDULE.label``).
@@ -25,7 +27,18 @@ from .encode import C, LANES, groups, pack_network, pad_words, row_words
 SCHEDULE = schedule.current("lif_delay")
 LOOPS = SCHEDULE.names
 CLOCK_HZ = PL_CLOCK_HZ
-MIN_ITERS = C["LIF_MIN_STEP_ITERS"]
+RING_DIST, STATE_DIST = C["LIF_RING_DIST"], C["LIF_STATE_DIST"]
+
+
+def ring_cells(G: int) -> int:
+    """Ring cells a layer of G lane groups rotates through (lif_delay_top.cpp, header): G,
+    or ceil(LIF_RING_DIST / G) copies of its G groups when G < LIF_RING_DIST."""
+    return G if G >= RING_DIST else G * -(-RING_DIST // G)
+
+
+def update_iters(G: int) -> int:
+    """Update iterations of one step: every cell once, at least LIF_STATE_DIST."""
+    return max(ring_cells(G), STATE_DIST)
 
 
 @dataclass
@@ -80,7 +93,7 @@ class CycleReport:
 def lif_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
     """Modelled cycles of one kernel call. `spikes` (per layer (batch, T, n) bool) come
     from any tier (they are identical in golden, csim, cosim); computed with golden if None."""
-    r = network.check_rasters(rasters)
+    r = network.check_rasters(rasters)  # bool (batch, T, n_in): raster padding bits are not spikes
     batch, T, n_in = r.shape
     if spikes is None:
         from .backends import run
@@ -96,7 +109,7 @@ def lif_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
     for layer, s_in in zip(network.layers, inputs):
         G = groups(layer.n_out)
         e_t = s_in.sum(axis=2)  # (batch, T)
-        rep.add("RUN", int((e_t * G).sum() + batch * T * max(G, MIN_ITERS)), 1, sched)
+        rep.add("RUN", int((e_t * G).sum() + batch * T * update_iters(G)), 1, sched)
         rep.loops["RUN"] += (batch - 1) * sched["RUN"].depth
         rep.add("STORE_SPK", T * row_words(layer.n_out) // 4, batch, sched)
         rep.add("STORE_STATE", 3 * pad_words(layer.n_out) // 4, batch, sched)
