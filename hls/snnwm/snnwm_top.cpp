@@ -10,13 +10,15 @@
 //       ACC     x_i = sum_k w2_k s_i(e - k): 128 inputs per cycle, additions only
 //       NZ      list of the inputs with x_i != 0 (one per cycle)
 //       MAC     I = x W1 over that list, SNNWM_LANES neurons per cycle: one mat-vec
-//               per segment instead of one per step
+//               per segment instead of one per step (skipped when x = 0)
 //       UPD     (layers) V read from the membrane memory at the segment start, len LIF
 //               steps in working registers (SNNWM_VREGS lane groups interleaved), V
 //               written back at the segment end
-//     STORE_SPK, STORE_STATE (layers), STORE_OUT (readout): readouts to `out`, each
-//     stage's readouts after its counts beat (mac, add, v_reads, v_writes).
-// The update order and formats are in snnwm_config.h; the numpy twin is
+//     STORE_SPK (counts beat + spike rows) and STORE_STATE (layers), STORE_OUT (counts
+//     beat + readout): each stage's readouts to `out`, the counts (mac, add, v_reads,
+//     v_writes) first.
+// Every loop is designed for II=1; the schedule and its reasons are SNNWM_LOOPS in
+// snnwm_kernel.h. The update order and formats are in snnwm_config.h; the numpy twin is
 // host/spynq/snnwm/golden.py.
 #include "spynq_fixed.h"
 #include "snnwm_kernel.h"
