@@ -1,8 +1,12 @@
 """Shared LIF test cases: the random networks every fixed-point tier is checked on."""
+import ctypes
+
 import numpy as np
 
+from spynq.hw import csim
 from spynq.lif import encode
 from spynq.lif.model import LifParams, random_network, random_rasters
+from spynq.lif.vectors import same_slot_cases  # noqa: F401  (one definition, also in the Vitis vectors)
 
 N_RANDOM = 200
 RING = encode.C["LIF_RING"]
@@ -66,3 +70,18 @@ def small_cases(n=N_RANDOM, seed=2026):
     rng = np.random.default_rng(seed)
     for i in range(n):
         yield small_case(rng, i)
+
+
+def checks(defines=(), reset: bool = True) -> dict:
+    """The kernel's C-simulation checks since the last reset (lif_delay_csim_bridge.cpp):
+    ring / state reads closer to their last write than its DEPENDENCE distances declare,
+    event FIFO writes at full depth, and the largest FIFO occupancy."""
+    out = (ctypes.c_uint64 * 4)()
+    csim.load("lif_delay", defines=dict(defines)).lif_csim_checks(out, int(reset))
+    return dict(zip(("ring", "state", "fifo_full", "fifo_max"), map(int, out)))
+
+
+def hazards(defines=(), reset: bool = True) -> tuple[int, int, int]:
+    """(ring, state, fifo_full) of ``checks``: all zero when the kernel keeps its promises."""
+    c = checks(defines, reset)
+    return c["ring"], c["state"], c["fifo_full"]

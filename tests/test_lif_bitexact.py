@@ -1,13 +1,18 @@
 """golden (numpy) and csim (g++ build of the HLS C++) of the LIF delay kernel agree bit for
 bit on the out buffer: 200 random networks covering every delay mode, delays 0 and D-1,
-membrane saturation, silent layers and both reset modes; and bad arguments."""
+membrane saturation, silent layers and both reset modes; back-to-back deliveries into one
+ring slot; raster padding bits; header values outside the state range; the kernel built
+with the all-kernels overlay's smaller limits; and bad arguments. Every csim run also
+checks the loop-carried distances the RUN loop's DEPENDENCE pragmas declare."""
 import numpy as np
 import pytest
 
+from spynq import overlays
+from spynq.hw import csim
 from spynq.lif import backends, encode, golden
 from spynq.lif.model import random_network, random_rasters
 
-from lif_cases import packed, random_cases
+from lif_cases import checks, hazards, packed, random_cases, same_slot_cases
 
 V_MAX = encode.V_MAX
 
@@ -16,6 +21,7 @@ def test_random_networks_bit_exact():
     seen = {"saturated": 0, "silent_layer": 0, "subtract": 0, "zero": 0, "current": 0, "refractory": 0,
             "axonal": 0, "synapse": 0, "none": 0, "delay0": 0, "delay_max": 0}
     n = 0
+    hazards(reset=True)
     for net, r in random_cases():
         args = packed(net, r)
         g = golden.run(*args)
@@ -36,6 +42,93 @@ def test_random_networks_bit_exact():
         n += 1
     assert n == 200
     assert all(v >= 5 for v in seen.values()), seen
+    assert hazards() == (0, 0, 0)
+
+
+def test_back_to_back_same_slot_deliveries():
+    """Every input spikes in the same steps, half with delay 0 and half with D-1, into 1, 2,
+    3 and 4 lane groups over several layers: the slots get many deliveries in a row (the
+    copies of the small layers take them in turn). csim equals golden, and no ring or
+    state read comes closer to its last write than the declared distance."""
+    hazards(reset=True)
+    for k, (net, r) in enumerate(same_slot_cases()):
+        args = packed(net, r)
+        np.testing.assert_array_equal(golden.run(*args), backends.csim_call(*args), err_msg=f"case {k}")
+        assert hazards() == (0, 0, 0), k
+
+
+def test_distance_check_sees_a_missing_copy():
+    """The distance check can fail: built with one ring copy (LIF_CSIM_ONE_COPY), a one-group
+    layer takes consecutive spikes' deliveries into the same cell one iteration apart. C
+    semantics still give the golden answer (which is why equality alone proves nothing
+    about the pipeline), but the check counts the too-close reads."""
+    one = {"LIF_CSIM_ONE_COPY": 1}
+    net, r = next(same_slot_cases())
+    args = packed(net, r)
+    hazards(one, reset=True)
+    np.testing.assert_array_equal(golden.run(*args), csim.call("lif_delay", *args[:3], args[3:], defines=one))
+    ring, state, full = hazards(one)
+    assert ring > 100 and state == full == 0, (ring, state, full)
+
+
+def test_raster_padding_bits_are_not_inputs():
+    """Bits past n_in in a raster row (padding to whole beats) are set in the packed words:
+    golden ignores them, so must the kernel (finding L1)."""
+    rng = np.random.default_rng(12)
+    for n_in, sizes in ((20, [70, 200, 10]), (130, [64, 30]), (128, [40])):
+        net = random_network(rng, [n_in, *sizes], "synapse", 20)
+        buf, words, rw, T, batch = packed(net, random_rasters(rng, 2, 15, n_in, 0.2))
+        dirty = rw.copy().reshape(batch * T, -1)
+        pad = np.ones(dirty.shape[1] * 32, bool)
+        pad[:n_in] = False
+        pad_words = np.packbits(pad, bitorder="little").view("<u4")
+        dirty |= pad_words  # every padding bit set, in every row
+        dirty = dirty.ravel()
+        assert (dirty != rw).any() == (n_in % 128 != 0)
+        g = golden.run(buf, words, dirty, T, batch)
+        np.testing.assert_array_equal(g, golden.run(buf, words, rw, T, batch))
+        np.testing.assert_array_equal(g, backends.csim_call(buf, words, dirty, T, batch), err_msg=str(n_in))
+
+
+def test_header_values_outside_the_state_range():
+    """v_reset and theta are 32-bit header words the golden model does not clip (the host
+    encoder keeps them in Q7.16): with v_reset = +-2^28 the kernel, which keeps 24-bit
+    states, still follows golden (V = v_reset is held by a flag)."""
+    rng = np.random.default_rng(13)
+    net = random_network(rng, [30, 40, 20], "axonal", 10, weight_scale=4, reset="zero", refractory=1)
+    buf, words, rw, T, batch = packed(net, random_rasters(rng, 2, 30, 30, 0.3))
+    for vreset, theta in ((1 << 28, 1 << 16), (-(1 << 28), 1 << 15), (5 << 16, 1 << 30)):
+        b = buf.copy()
+        for k in range(2):
+            f = encode.C["LIF_HDR_WORDS"] + k * encode.C["LIF_LAYER_WORDS"]
+            b[f + encode.C["LIF_LF_VRESET"]] = np.uint32(vreset & 0xFFFFFFFF)
+            b[f + encode.C["LIF_LF_THETA"]] = np.uint32(theta)
+        g = golden.run(b, words, rw, T, batch)
+        np.testing.assert_array_equal(g, backends.csim_call(b, words, rw, T, batch))
+        v_last = encode.decode_out(g, net.sizes, T, batch)["v_last"]
+        if theta < 1 << 23:  # neurons fire: some end held at the out-of-range v_reset
+            assert any((v == vreset).any() for v in v_last), vreset
+
+
+ALL = overlays.kernel_params("all", "lif_delay") or {"LIF_MAX_N": 512, "LIF_MAX_T": 512}
+
+
+def test_overlay_setting_bit_exact():
+    """The kernel compiled with the all-kernels overlay's smaller limits gives the same out
+    words on cases within those limits (only the limits change, not the formats)."""
+    lim = encode.C | ALL
+    assert lim["LIF_MAX_N"] < encode.C["LIF_MAX_N"] or lim["LIF_MAX_T"] < encode.C["LIF_MAX_T"]
+    rng = np.random.default_rng(14)
+    cases = [(random_network(rng, [300, lim["LIF_MAX_N"], 100], "synapse", 127), 30),
+             (random_network(rng, [lim["LIF_MAX_IN"], 64, 64, 3], "mixed", 40), lim["LIF_MAX_T"])]
+    cases += [(net, r.shape[1]) for net, r in random_cases(4, seed=15)]
+    hazards(ALL, reset=True)
+    for k, (net, T) in enumerate(cases):
+        r = random_rasters(rng, 2, T, net.n_in, 0.05)
+        args = packed(net, r)
+        np.testing.assert_array_equal(golden.run(*args), csim.call("lif_delay", *args[:3], args[3:], defines=ALL),
+                                      err_msg=f"case {k}")
+    assert hazards(ALL) == (0, 0, 0)
 
 
 def test_target_network_bit_exact():
@@ -124,3 +217,23 @@ def test_run_api_on_fixed_backends_agrees():
         assert g.spikes[k].shape == (3, 25, net.sizes[k + 1]) and g.v_last[k].dtype == float
     with pytest.raises(ValueError, match="unknown backend"):
         backends.run(net, r, "gpu")
+
+
+@pytest.mark.parametrize("setting", ["default", "all"])
+def test_event_fifo_depth_is_the_largest_occupancy(setting):
+    """The event FIFO is sized to its true maximum, T * ceil(LIF_MAX_IN / 128) entries: a
+    widest, longest input with every 128-bit block non-empty reaches exactly that, and no
+    write finds the FIFO full (which in hardware would stall RUN for ever)."""
+    from spynq.hw.hlsparse import constants
+
+    defines = {} if setting == "default" else ALL
+    env = constants("lif_delay", defines)
+    rng = np.random.default_rng(16)
+    net = random_network(rng, [env["LIF_MAX_IN"], 64, 130], None, weight_scale=3)
+    r = random_rasters(rng, 1, env["LIF_MAX_T"], env["LIF_MAX_IN"], 0.1)
+    args = packed(net, r)
+    checks(defines, reset=True)
+    np.testing.assert_array_equal(golden.run(*args), csim.call("lif_delay", *args[:3], args[3:], defines=defines))
+    c = checks(defines)
+    assert c["fifo_max"] == env["EV_DEPTH"] == env["LIF_MAX_T"] * env["LIF_MAX_IN"] // 128, c
+    assert c["fifo_full"] == c["ring"] == c["state"] == 0, c

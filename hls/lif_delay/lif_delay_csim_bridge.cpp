@@ -5,3 +5,14 @@
 #define SPYNQ_CSIM_TRIPS lif_trips
 #define SPYNQ_CSIM_LOOP_COUNT LIF_LOOP_COUNT
 #include "spynq_csim.h"
+
+// The C-simulation checks of lif_delay_top.cpp (lif_checks): ring and neuron-state reads
+// closer to their last write than the declared DEPENDENCE distance, event FIFO writes at
+// full depth, the largest FIFO occupancy; reset clears them.
+extern uint64_t lif_checks[4];
+extern "C" void lif_csim_checks(uint64_t* out, int reset) {
+    for (int i = 0; i < 4; i++) {
+        out[i] = lif_checks[i];
+        if (reset) lif_checks[i] = 0;
+    }
+}

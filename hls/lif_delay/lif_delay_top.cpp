@@ -37,6 +37,34 @@
 
 #ifndef __SYNTHESIS__
 uint64_t lif_trips[LIF_LOOP_COUNT];
+// C simulation only: a C read always sees the newest write, so equality with golden cannot
+// show a read that a pipeline at the declared DEPENDENCE distance would make too early.
+// The iteration of the last write of every ring word and neuron state is kept instead, and
+// every read whose value is used is checked against the declared distance.
+// Likewise a C stream never fills: the event FIFO's occupancy is checked against its depth
+// (in hardware a write to the full FIFO would stall the loop that is to drain it).
+// lif_checks: ring and state reads closer to their last write than declared, FIFO writes
+// at full depth, the largest FIFO occupancy.
+uint64_t lif_checks[4];
+namespace {
+uint64_t run_it = 0, ring_w[LIF_LANES][LIF_MAX_GROUPS * LIF_RING], state_w[LIF_LANES][LIF_MAX_GROUPS];
+}
+#define LIF_RUN_START() (run_it += 1u << 24)  // RUN invocations do not overlap
+#define LIF_RUN_ITER() (run_it++)
+#define LIF_USE(stamp, dist, kind) (lif_checks[kind] += run_it - (stamp) < (uint64_t)(dist))
+#define LIF_WRITE(stamp) ((stamp) = run_it)
+#define LIF_EV_WRITE(e)                                                                     \
+    do {                                                                                    \
+        lif_checks[2] += evq.size() >= (size_t)EV_DEPTH;                                    \
+        lif_checks[3] = evq.size() + 1 > lif_checks[3] ? evq.size() + 1 : lif_checks[3];    \
+        evq.write(e);                                                                       \
+    } while (0)
+#else
+#define LIF_RUN_START()
+#define LIF_RUN_ITER()
+#define LIF_USE(stamp, dist, kind)
+#define LIF_WRITE(stamp)
+#define LIF_EV_WRITE(e) evq.write(e)
 #endif
 
 namespace {
@@ -118,7 +146,11 @@ static inline ap_uint<6> ctz64(ap_uint<64> m) {  // index of the lowest set bit 
 // One sample, one layer: T steps of deliver / update / pad iterations.
 void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     const ap_uint<6> g = c.groups;
+#ifndef LIF_CSIM_ONE_COPY
     const uint32_t copies = c.groups >= (uint32_t)RD ? 1u : (RD + c.groups - 1) / c.groups;
+#else  // test switch (C simulation): no copies, so the distance check must report hazards
+    const uint32_t copies = 1;
+#endif
     const uint32_t K = copies * c.groups;       // ring cells in use (header comment)
     const uint32_t U = K > (uint32_t)SD ? K : (uint32_t)SD;  // update iterations per step
     const bool subtract = c.flags & LIF_FL_SUBTRACT, current = c.flags & LIF_FL_CURRENT;
@@ -135,6 +167,7 @@ void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     ap_uint<64> m = 0, hi = 0, pend = 0;
     ap_uint<11> base = 0, hbase = 0;
     uint32_t grp = 0, cell = 0, u = 0, jc = 0, t = 0;
+    LIF_RUN_START();
 RUN:
     for (;;) {
 #pragma HLS PIPELINE II=1
@@ -146,6 +179,7 @@ RUN:
 #pragma HLS DEPENDENCE variable=Cnt type=inter direction=RAW distance=8 dependent=true
 #pragma HLS DEPENDENCE variable=Ref type=inter direction=RAW distance=8 dependent=true
         LIF_TRIP(RUN);
+        LIF_RUN_ITER();
         if (!upd && m == 0) {  // next spike mask: the entry's upper half, the next entry, or the update
             if (hi_pend) {
                 m = hi;
@@ -191,11 +225,17 @@ RUN:
             const uint32_t addr = cbase + (deliver ? ((t + d) & (RING - 1)) : (t & (RING - 1)));
             const bool touch = deliver ? (live && t + d < T) : ring_it;
             const int32_t old = ring[j][addr];
-            if (touch) ring[j][addr] = deliver ? old + w : 0;  // |slot| <= 2^29: no overflow
+            if (touch) {
+                LIF_USE(ring_w[j][addr], RD, 0);
+                LIF_WRITE(ring_w[j][addr]);
+                ring[j][addr] = deliver ? old + w : 0;  // |slot| <= 2^29: no overflow
+            }
             if (upd && ring_it) {
                 const int32_t x = (jc == 0 ? 0 : acc[j][grp % RD]) + old;  // this slot, copies so far
                 acc[j][grp % RD] = x;
                 if (last_copy) {  // integrate, fire, reset
+                    if (!first) LIF_USE(state_w[j][grp], SD, 1);
+                    LIF_WRITE(state_w[j][grp]);
                     state_t v = first ? state_t(0) : Vs[j][grp];
                     state_t cur = first ? state_t(0) : Is[j][grp];
                     state_t vmax = first ? state_t(V_MIN) : Vmax[j][grp];
@@ -245,7 +285,7 @@ RUN:
                     e.hi = (grp & 1) ? mask : ap_uint<64>(0);
                     e.q = grp >> 1;
                     e.eos = last;
-                    if (e.lo != 0 || e.hi != 0 || last) evq.write(e);
+                    if (e.lo != 0 || e.hi != 0 || last) LIF_EV_WRITE(e);
                 }
             }
         }
@@ -376,7 +416,7 @@ SAMPLES:
                 e.hi = x.range(127, 64);
                 e.q = k;
                 e.eos = last;
-                evq.write(e);
+                LIF_EV_WRITE(e);
             }
             k = last ? 0 : k + 1;
         }

@@ -4,8 +4,9 @@
 
 writes the cases in the format of hls/common/spynq_tb.h (spynq.hw.vectors): the net and
 raster buffers, the golden model's out words, and the scalars (net_words, n_steps, batch).
-Cases: the issue's 700-128-128-20 target network, then random networks with
-every delay mode, delays 0 and D-1 and saturating membranes.
+Cases: the issue's 700-128-128-20 target network, the back-to-back same-slot cases
+(``same_slot_cases``), then random networks with every delay mode, delays 0 and D-1 and
+saturating membranes.
 """
 from __future__ import annotations
 
@@ -16,13 +17,45 @@ import numpy as np
 
 from ..hw.vectors import write_cases
 from . import encode, golden
-from .model import LifParams, random_network, random_rasters
+from .model import LifLayer, LifNetwork, LifParams, random_network, random_rasters
+
+# Layer shapes of the same-slot cases: 1 lane group throughout (4 ring copies), 2 groups
+# (2 copies), 3 groups (2 copies, 6 cells) and 4 groups (no copies), several layers each.
+SAME_SLOT_SIZES = ([16, 48, 40, 24], [12, 100, 20], [10, 150, 30], [8, 200, 16])
+
+
+def same_slot_cases():
+    """Deliveries back to back into one ring slot of one lane group: in the spike steps
+    ``burst`` every input spikes, and half the inputs of every layer have delay 0 (read in
+    the same step, right after the deliveries), the other half the largest delay D-1
+    (T > D-1 + the last burst step, so those slots are read too). Weights are positive
+    multiples of 2^-6 so each burst makes the next layer spike in the same step; the
+    layers alternate reset modes and current state. (network, rasters) pairs."""
+    rng = np.random.default_rng(31)
+    dmax = encode.C["LIF_RING"] - 1
+    burst = [0, 1, 2, 5, 12]
+    T = dmax + burst[-1] + 3
+    for k, sizes in enumerate(SAME_SLOT_SIZES):
+        layers = []
+        for li, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            w = rng.integers(8, 40, (n_in, n_out)) / 64.0
+            if (k + li) % 2:  # axonal: one delay per input
+                d = np.where(np.arange(n_in) % 2 == 0, 0, dmax)
+            else:
+                d = np.where((np.arange(n_in)[:, None] + np.arange(n_out)[None, :]) % 2 == 0, 0, dmax)
+            params = LifParams(alpha=0.875, beta=0.75 if li == 1 else None, threshold=1.0,
+                               reset="subtract" if (k + li) % 2 else "zero", refractory=li)
+            layers.append(LifLayer(w, d, params))
+        r = random_rasters(rng, 2, T, sizes[0], 0.05)
+        r[:, burst, :] = True
+        yield LifNetwork(layers), r
 
 
 def cases(n_random: int = 20):
     rng = np.random.default_rng(2024)
     net = random_network(rng, [700, 128, 128, 20], "synapse", 64)
     yield net, random_rasters(rng, 2, 100, 700, 0.05)
+    yield from same_slot_cases()
     ring = encode.C["LIF_RING"]
     for i in range(n_random):
         sizes = [int(rng.integers(1, 200))] + [int(rng.integers(1, 150)) for _ in range(int(rng.integers(1, 5)))]
@@ -44,7 +77,7 @@ def write(out_dir: Path, n_random: int = 20) -> int:
             batch, T = r.shape[:2]
             yield p.net, rw, golden.run(p.net, p.net_words, rw, T, batch), (p.net_words, T, batch)
 
-    return write_cases(out_dir, vectors())
+    return write_cases(out_dir, vectors(), kernel="lif_delay")
 
 
 if __name__ == "__main__":
