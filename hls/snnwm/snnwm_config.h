@@ -36,8 +36,10 @@
 
 // ---- sizes (static maxima; the host rejects larger networks before calling)
 // Overlay parameters (an overlay build passes -DNAME=value; the formats and every result
-// are the same for every setting, only the limits change). They may shrink below these
-// defaults, not grow: the datapath widths (x 25 bits, MAC sums 50 bits) assume them.
+// are the same for every setting, only the limits change). SNNWM_MAX_N and SNNWM_MAX_T
+// may shrink, not grow (x is 25 bits and the MAC sums 50 bits for n <= 1024, K <= 257;
+// static_asserts in snnwm_top.cpp); SNNWM_MAX_SYN costs 16 URAM per 262144 words (one
+// 4096-deep bank per four lanes), so below that it saves no URAM.
 #ifndef SNNWM_MAX_N
 #define SNNWM_MAX_N 1024  // overlay parameter: inputs and neurons of a stage; spike rows (BRAM), nonzero lists, LUTRAM state
 #endif
@@ -45,7 +47,7 @@
 #define SNNWM_MAX_T 256  // overlay parameter: time steps per sample (and W2 taps); spike rows (BRAM) and W2 table
 #endif
 #ifndef SNNWM_MAX_SYN
-#define SNNWM_MAX_SYN 262144  // overlay parameter: W1 words on chip (rows padded to lane groups); 16 URAM per 262144
+#define SNNWM_MAX_SYN 262144  // overlay parameter: W1 words on chip (rows padded to lane groups); URAM
 #endif
 constexpr int SNNWM_LANES = 64;          // neurons per cycle in product and neuron loops (the W1 row layout)
 constexpr int SNNWM_MAX_IN = SNNWM_MAX_N;  // inputs of the first stage
