@@ -7,19 +7,19 @@ parameter settings (smaller limits, same results)."""
 import numpy as np
 import pytest
 
+from spynq import overlays
 from spynq.hw import cconfig, csim
 from spynq.snnwm import backends, encode, golden
 from spynq.snnwm.model import random_network, random_rasters
 
 from snnwm_cases import packed, random_cases, small_cases
 
-# Overlay parameter settings (hls/snnwm/snnwm_config.h) besides the defaults: the one
-# proposed for the overlay with all three kernels, and the smallest the code takes (one
-# beat of inputs, so the NZ loop never has a next mask).
-SETTINGS = {
-    "all_three": {"SNNWM_MAX_T": 128},
-    "smallest": {"SNNWM_MAX_N": 128, "SNNWM_MAX_T": 64, "SNNWM_MAX_SYN": 16384},
-}
+# Overlay parameter settings (hls/snnwm/snnwm_config.h) besides the defaults: every
+# overlay's (overlays/zcu104/overlays.json), and the smallest the code takes (one beat of
+# inputs, so the NZ loop never has a next mask).
+SETTINGS = {f"overlay {o}": overlays.kernel_params(o, "snnwm") for o in overlays.names()
+            if "snnwm" in overlays.kernels(o) and overlays.kernel_params(o, "snnwm")}
+SETTINGS["smallest"] = {"SNNWM_MAX_N": 128, "SNNWM_MAX_T": 64, "SNNWM_MAX_SYN": 16384}
 
 
 def test_random_networks_bit_exact():
