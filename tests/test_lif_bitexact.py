@@ -57,18 +57,20 @@ def test_back_to_back_same_slot_deliveries():
         assert hazards() == (0, 0, 0), k
 
 
-def test_distance_check_sees_a_missing_copy():
+@pytest.mark.parametrize("switch, kind", [("LIF_CSIM_ONE_COPY", 0), ("LIF_CSIM_NO_PAD", 1)])
+def test_distance_check_sees_a_broken_order(switch, kind):
     """The distance check can fail: built with one ring copy (LIF_CSIM_ONE_COPY), a one-group
-    layer takes consecutive spikes' deliveries into the same cell one iteration apart. C
-    semantics still give the golden answer (which is why equality alone proves nothing
-    about the pipeline), but the check counts the too-close reads."""
-    one = {"LIF_CSIM_ONE_COPY": 1}
+    layer takes consecutive spikes' deliveries into the same cell one iteration apart;
+    without padding (LIF_CSIM_NO_PAD), a quiet step updates a state 4 iterations after the
+    last update. C semantics still give the golden answer (which is why equality alone
+    proves nothing about the pipeline), but the check counts the too-close reads."""
+    sw = {switch: 1}
     net, r = next(same_slot_cases())
     args = packed(net, r)
-    hazards(one, reset=True)
-    np.testing.assert_array_equal(golden.run(*args), csim.call("lif_delay", *args[:3], args[3:], defines=one))
-    ring, state, full = hazards(one)
-    assert ring > 100 and state == full == 0, (ring, state, full)
+    hazards(sw, reset=True)
+    np.testing.assert_array_equal(golden.run(*args), csim.call("lif_delay", *args[:3], args[3:], defines=sw))
+    found = hazards(sw)
+    assert found[kind] > 100 and found[1 - kind] == found[2] == 0, found
 
 
 def test_raster_padding_bits_are_not_inputs():

@@ -8,8 +8,8 @@
 //     per layer:
 //       RUN    one flattened loop over all T steps; each iteration is one of
 //                deliver  one input spike to LIF_LANES neurons (ring read-modify-write)
+//                pad      (before the update of a step with few deliveries, see below)
 //                update   LIF_LANES neurons: sum the slot's copies, integrate, fire, reset
-//                pad      (steps with fewer than LIF_STATE_DIST update iterations)
 //       STORE_SPK, STORE_STATE  readouts of the layer to `out`
 // Events flow through one FIFO: a layer reads its input events from the head and
 // appends its output events at the tail (an entry per non-empty pair of lane groups and
@@ -28,10 +28,12 @@
 // (any slot) there are at least K >= LIF_RING_DIST iterations, whatever the spikes, delays
 // or step boundaries; pad iterations touch no cell and only add distance. The
 // DEPENDENCE pragma states that true distance and Vitis schedules to it (it raises II
-// rather than read too early). Small layers pay no padding for it: the update needs
-// LIF_STATE_DIST iterations anyway and K <= LIF_STATE_DIST. Each neuron state is updated
-// once per step (at its group's last copy), and a step has at least LIF_STATE_DIST update
-// iterations: the state recurrence has that distance.
+// rather than read too early). The copies cost no extra iterations where the state
+// distance needs padding anyway (K <= LIF_STATE_DIST). Each neuron state is updated once
+// per step (at its group's last copy); a step whose deliveries take fewer than
+// LIF_STATE_DIST - K iterations is padded up to that before its update, so two updates of
+// one state are at least LIF_STATE_DIST iterations apart. A step costs
+// max(E * g + K, LIF_STATE_DIST) iterations for E input spikes.
 #include <hls_stream.h>
 #include "lif_delay_kernel.h"
 
@@ -152,7 +154,14 @@ void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     const uint32_t copies = 1;
 #endif
     const uint32_t K = copies * c.groups;       // ring cells in use (header comment)
-    const uint32_t U = K > (uint32_t)SD ? K : (uint32_t)SD;  // update iterations per step
+    // A step is its deliveries, then pad iterations while the step has had fewer than
+    // SD - K, then the K update iterations: two updates of one neuron are at least
+    // max(E * g + K, SD) >= SD iterations apart, and busy steps pay no padding.
+#ifndef LIF_CSIM_NO_PAD
+    const uint32_t pad_to = K >= (uint32_t)SD ? 0u : SD - K;
+#else  // test switch (C simulation): no padding, so the distance check must report hazards
+    const uint32_t pad_to = 0;
+#endif
     const bool subtract = c.flags & LIF_FL_SUBTRACT, current = c.flags & LIF_FL_CURRENT;
     const decay_t alpha = c.alpha, beta = c.beta;
     // After a "zero" reset V is v_reset, a 32-bit header value the golden model does not
@@ -166,7 +175,7 @@ void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     bool upd = false, eos = false, hi_pend = false;
     ap_uint<64> m = 0, hi = 0, pend = 0;
     ap_uint<11> base = 0, hbase = 0;
-    uint32_t grp = 0, cell = 0, u = 0, jc = 0, t = 0;
+    uint32_t grp = 0, cell = 0, jc = 0, dl = 0, t = 0;  // dl: deliver + pad iterations of the step
     LIF_RUN_START();
 RUN:
     for (;;) {
@@ -207,9 +216,10 @@ RUN:
             if (upd) eos = false;
         }
         const bool deliver = !upd;
-        const bool ring_it = deliver || u < K;  // visits ring cell `cell`
+        const bool pad = upd && dl < pad_to;
+        const bool ring_it = !pad;  // visits ring cell `cell`
         const bool last_copy = jc == copies - 1;
-        const bool state_it = upd && u < K && last_copy;
+        const bool state_it = upd && ring_it && last_copy;
         const ap_uint<11> i = base + ctz64(m);
         const uint32_t srow = syn_row0 + (uint32_t)(i * g) + grp;
         for (int b = 0; b < SYN_BANKS; b++) sw[b] = syn[b][deliver ? srow : 0];
@@ -289,21 +299,22 @@ RUN:
                 }
             }
         }
+        if (dl < pad_to) dl++;  // deliver and pad iterations, saturating (only dl < pad_to matters)
         if (ring_it) {
             cell = cell + 1 == K ? 0 : cell + 1;
-            if (grp + 1 == c.groups) {
-                grp = 0;
-                if (deliver) m = m & (ap_uint<64>)(m - 1);  // the spike is delivered
-                else jc++;
-            } else {
-                grp++;
+            const bool wrap = grp + 1 == c.groups;
+            grp = wrap ? 0u : grp + 1;
+            if (deliver && wrap) m = m & (ap_uint<64>)(m - 1);  // the spike is delivered
+            if (upd && wrap) {
+                if (last_copy) {  // end of step
+                    upd = false;
+                    jc = 0;
+                    dl = 0;
+                    if (++t == T) break;
+                } else {
+                    jc++;
+                }
             }
-        }
-        if (upd && ++u == U) {  // end of step
-            upd = false;
-            u = 0;
-            jc = 0;
-            if (++t == T) break;
         }
     }
 }

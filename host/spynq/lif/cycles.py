@@ -6,7 +6,7 @@ loop labels in lif_delay_kernel.h, or csynth's when a report exists). Trip count
 network and of the spikes (checked against csim counters in tests/test_lif_cycles.py):
   LOAD         ceil(net_words / 4)                           once per call
   IN_SCAN      T * ceil(n_in / 128)                          per sample
-  RUN          sum_t (E_t * G + max(K, LIF_STATE_DIST))      per sample and layer
+  RUN          sum_t max(E_t * G + K, LIF_STATE_DIST)        per sample and layer
                E_t = spikes into the layer at step t, G = ceil(n_out / LIF_LANES),
                K = ring cells the update visits: G, or G * ceil(LIF_RING_DIST / G) when
                G < LIF_RING_DIST (copies of the groups, ``ring_cells``)
@@ -36,9 +36,10 @@ def ring_cells(G: int) -> int:
     return G if G >= RING_DIST else G * -(-RING_DIST // G)
 
 
-def update_iters(G: int) -> int:
-    """Update iterations of one step: every cell once, at least LIF_STATE_DIST."""
-    return max(ring_cells(G), STATE_DIST)
+def step_iters(e_t, G: int):
+    """RUN iterations of steps with e_t input spikes: one per spike and group, one per ring
+    cell (the update), padded to LIF_STATE_DIST (the neuron-state recurrence)."""
+    return np.maximum(np.asarray(e_t) * G + ring_cells(G), STATE_DIST)
 
 
 @dataclass
@@ -109,7 +110,7 @@ def lif_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
     for layer, s_in in zip(network.layers, inputs):
         G = groups(layer.n_out)
         e_t = s_in.sum(axis=2)  # (batch, T)
-        rep.add("RUN", int((e_t * G).sum() + batch * T * update_iters(G)), 1, sched)
+        rep.add("RUN", int(step_iters(e_t, G).sum()), 1, sched)
         rep.loops["RUN"] += (batch - 1) * sched["RUN"].depth
         rep.add("STORE_SPK", T * row_words(layer.n_out) // 4, batch, sched)
         rep.add("STORE_STATE", 3 * pad_words(layer.n_out) // 4, batch, sched)
