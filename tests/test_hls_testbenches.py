@@ -116,8 +116,12 @@ def test_vector_writer_refuses_a_case_over_a_port_depth(tmp_path, k, port_index)
 
 
 def test_writer_finds_the_calling_kernel(tmp_path):
-    vectors = importlib.import_module(VECTORS["lif_delay"])
-    assert vectors.write(tmp_path, n_random=0) == 1  # through write_cases without kernel=
+    from spynq.hw.vectors import write_cases
+
+    with pytest.raises(ValueError, match="pass kernel="):  # not called from spynq.<pkg>.vectors
+        write_cases(tmp_path, [])
+    vectors = importlib.import_module(VECTORS["stm"])  # calls write_cases without kernel=
+    assert vectors.write(tmp_path, n_random=0) == 4
 
 
 def test_every_kernel_has_a_testbench():

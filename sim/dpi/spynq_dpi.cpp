@@ -8,17 +8,36 @@
 //   dpi_next_write -> same codes;  dpi_write_beat per W beat;  dpi_write_resp per B
 // Bursts: INCR, at most 256 beats of 16 bytes, never crossing a 4 KB boundary.
 // Errors are printed to stderr and appended to the file named by $SPYNQ_DPI_ERROR_FILE.
+//
+// No blind spots in the comparison with golden:
+// - input buffers hold exactly the beats the shell read, followed by an inaccessible
+//   page (GuardedAllocator): a kernel reading past them is a reported error, not a read
+//   of memory the bus never delivered;
+// - output buffers start as poison, and only the 32-bit words compute changed are
+//   written back (WSTRB off elsewhere), so DDR keeps what it held where the kernel wrote
+//   nothing: SimDevice's 0xDEADBEEF in a fresh buffer, the previous run's data in a
+//   reused one, exactly the stale data a board would return. (Writing the poison back
+//   would also fail the comparison, but would show the host a value the board never
+//   would; writing zeros, as before, let an unwritten word pass wherever golden is 0.)
 #include "spynq_kernel.h"
+#include "spynq_words.h"
 
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <svdpi.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <map>
 #include <memory>
+#include <new>
 #include <sstream>
 
 namespace spynq {
@@ -34,6 +53,74 @@ bool register_adapter(const char* kernel, AdapterFactory factory) {
 }
 
 namespace {
+
+// ---- guarded buffer memory (see GuardedAllocator) and the fault trap around compute
+constexpr size_t kTrailGuard = 64 * 1024;  // inaccessible bytes after a buffer
+// Mappings of live buffers, read by the signal handler (so a plain array): a fault inside
+// one is a guard-page access, since the data pages between the guards never fault.
+struct Mapping {
+    uintptr_t lo, hi;
+};
+Mapping g_maps[512];
+
+size_t page_size() {
+    static const size_t p = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    return p;
+}
+size_t data_bytes(size_t bytes) { return (bytes + page_size() - 1) / page_size() * page_size(); }
+size_t map_bytes(size_t bytes) { return page_size() + data_bytes(bytes) + kTrailGuard; }
+
+}  // namespace
+
+void* guarded_alloc(size_t bytes) {
+    const size_t data = data_bytes(bytes), total = map_bytes(bytes);
+    void* m = mmap(nullptr, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) throw std::bad_alloc();
+    char* base = static_cast<char*>(m);
+    if (data && mprotect(base + page_size(), data, PROT_READ | PROT_WRITE) != 0) {
+        munmap(m, total);
+        throw std::bad_alloc();
+    }
+    for (Mapping& r : g_maps)  // a full table only loses the error message, not the guard
+        if (r.lo == 0) {
+            r = Mapping{reinterpret_cast<uintptr_t>(base), reinterpret_cast<uintptr_t>(base) + total};
+            break;
+        }
+    return base + page_size() + data - bytes;  // the data ends where the trailing guard starts
+}
+
+void guarded_free(void* p, size_t bytes) {
+    if (!p) return;
+    char* base = static_cast<char*>(p) + bytes - data_bytes(bytes) - page_size();
+    for (Mapping& r : g_maps)
+        if (r.lo == reinterpret_cast<uintptr_t>(base)) r = Mapping{0, 0};
+    munmap(base, map_bytes(bytes));
+}
+
+namespace {
+
+sigjmp_buf g_trap;
+volatile sig_atomic_t g_trapping = 0;
+volatile uintptr_t g_fault_addr = 0;
+volatile int g_fault_write = -1;  // 1 write, 0 read, -1 unknown
+struct sigaction g_old_segv, g_old_bus;
+
+void on_fault(int sig, siginfo_t* si, void* uc) {
+    const uintptr_t a = reinterpret_cast<uintptr_t>(si->si_addr);
+    bool ours = a < kTrailGuard;  // through the null pointer of an empty buffer
+    for (const Mapping& r : g_maps) ours = ours || (a >= r.lo && a < r.hi);
+    if (g_trapping && ours) {
+        g_fault_addr = a;
+#if defined(__x86_64__) && defined(REG_ERR)
+        g_fault_write = (static_cast<ucontext_t*>(uc)->uc_mcontext.gregs[REG_ERR] & 2) ? 1 : 0;
+#else
+        (void)uc;
+#endif
+        siglongjmp(g_trap, 1);
+    }
+    // not ours: restore the previous handler; the access faults again into it
+    sigaction(sig, sig == SIGSEGV ? &g_old_segv : &g_old_bus, nullptr);
+}
 
 constexpr uint64_t kBeatBytes = 16;
 constexpr uint64_t kMaxBurst = 256;
@@ -52,6 +139,7 @@ struct State {
     Args args;
     Buffers bufs;
     std::vector<size_t> out_n;
+    std::vector<std::vector<uint16_t>> strb;  // per output/inout beat: WSTRB of the words compute wrote
     // read side
     int rd_arg = -1;
     size_t rd_next = 0, rd_total = 0;
@@ -148,6 +236,7 @@ int dpi_begin(const char* kernel, const char* kinds) {
     g.adapter.reset(it->second());
     g.bufs.assign(g.args.size(), Buffer());
     g.out_n.assign(g.args.size(), 0);
+    g.strb.assign(g.args.size(), {});
     return 0;
 }
 
@@ -171,7 +260,10 @@ int dpi_next_read(unsigned long long* addr, int* beats) {
             g.rd_arg = next;
             g.rd_next = 0;
             g.rd_total = g.adapter->in_beats(next, g.args, g.bufs);
-            g.bufs[next].assign(g.rd_total, Beat(0));
+            Buffer b;
+            b.reserve(g.rd_total);  // exactly what the bus delivers, then the guard page
+            b.resize(g.rd_total, Beat(0));
+            g.bufs[next].swap(b);
             if (g.rd_total && !check_aligned(next)) return -1;
         }
     } catch (const std::exception& e) {
@@ -195,30 +287,154 @@ void dpi_read_beat(const svBitVecVal* data, int resp) {
     if (++b.done == b.beats) g.rd_q.pop_front();
 }
 
+}  // extern "C"
+
+// ---- compute: the HLS function on the buffers, trapped; which words it wrote
+namespace {
+
+const char* kind_name(char k) { return k == 'i' ? "input" : k == 'o' ? "output" : "inout"; }
+
+// compute() once with faults on the guard pages caught. False (and an error reported) if
+// the kernel touched memory outside the buffers the shell moved over the bus.
+bool run_trapped() {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &g_old_segv);
+    sigaction(SIGBUS, &sa, &g_old_bus);
+    struct Restore {  // also on an exception out of compute
+        ~Restore() {
+            g_trapping = 0;
+            sigaction(SIGSEGV, &g_old_segv, nullptr);
+            sigaction(SIGBUS, &g_old_bus, nullptr);
+        }
+    } restore;
+    g_fault_addr = 0;
+    g_fault_write = -1;
+    // Leaving the kernel's frames by siglongjmp skips their destructors: the kernel's
+    // static state is undefined afterwards, which is fine for a run that failed.
+    if (sigsetjmp(g_trap, 1) == 0) {
+        g_trapping = 1;
+        g.adapter->compute(g.args, g.bufs);
+        return true;
+    }
+    const uintptr_t a = g_fault_addr;
+    const char* what = g_fault_write == 1 ? "wrote" : g_fault_write == 0 ? "read" : "accessed";
+    std::string where = "address " + hex(a) + ", near no buffer of this run";
+    if (a < kTrailGuard) where = "address " + hex(a) + ": through the null pointer of an empty buffer (0 beats moved)";
+    for (size_t i = 0; i < g.bufs.size(); ++i) {
+        const Buffer& b = g.bufs[i];
+        if (g.args.kinds[i] == 's' || b.capacity() == 0) continue;
+        const size_t bytes = b.capacity() * kBeatBytes;
+        const uintptr_t lo = reinterpret_cast<uintptr_t>(b.data()), end = lo + bytes,
+                        base = end - data_bytes(bytes) - page_size();
+        if (a >= end && a < end + kTrailGuard)
+            where = "beat " + std::to_string((a - lo) / kBeatBytes) + " of " + kind_name(g.args.kinds[i]) +
+                    " argument " + std::to_string(i) + ", past the " +
+                    (g.args.kinds[i] == 'i' ? std::to_string(b.size()) + " beats the shell read (adapter in_beats)"
+                                            : std::to_string(g.out_n[i]) + " beats of out_beats and " +
+                                                  std::to_string(kGuardBeats) + " guard beats");
+        else if (a >= base && a < lo)
+            where = std::to_string((lo - a + kBeatBytes - 1) / kBeatBytes) + " beats before " +
+                    kind_name(g.args.kinds[i]) + " argument " + std::to_string(i);
+    }
+    report(std::string("compute ") + what + " outside the buffers moved over m_axi: " + where);
+    return false;
+}
+
+uint32_t word_of(const Beat& b, int w) { return static_cast<uint32_t>(b.range(32 * w + 31, 32 * w)); }
+
+}  // namespace
+
+extern "C" {
+
+// Why twice, sometimes: a word still equal to its initial value after compute was either
+// not written or written with exactly that value. Only where the initial value is poison
+// does it matter (an inout's read data is in DDR already), so if any output word equals
+// the poison, compute runs again on the same inputs with the complement poison: a word
+// equal to its initial value both times was not written; a word that differs between the
+// two runs means the result depends on the out buffer's old contents (a kernel reading an
+// output-only buffer), an error. A correct kernel almost never writes the poison value, so
+// this costs a second compute only for a kernel that leaves words unwritten.
 int dpi_compute() {
     if (g.failed || !g.adapter) return 1;
     try {
         const Beat guard = Beat("0x5A5AA5A55A5AA5A55A5AA5A55A5AA5A5", 16);
-        for (size_t i = 0; i < g.args.size(); ++i) {
-            if (!is_write_kind(g.args.kinds[i])) continue;
-            size_t n = g.adapter->out_beats(static_cast<int>(i), g.args, g.bufs);
-            g.out_n[i] = n;
-            size_t have = g.args.kinds[i] == 'b' ? g.bufs[i].size() : 0;
-            g.bufs[i].resize(std::max(n, have), Beat(0));
-            g.bufs[i].resize(g.bufs[i].size() + kGuardBeats, guard);
-        }
-        g.adapter->compute(g.args, g.bufs);
-        for (size_t i = 0; i < g.args.size(); ++i) {
-            if (!is_write_kind(g.args.kinds[i])) continue;
-            size_t n = g.bufs[i].size() - kGuardBeats;
-            for (size_t k = n; k < g.bufs[i].size(); ++k) {
-                if (g.bufs[i][k] != guard) {
-                    report("compute wrote past out_beats=" + std::to_string(g.out_n[i]) + " of argument " +
-                           std::to_string(i) + ": fix the adapter's out_beats");
-                    return 1;
-                }
+        std::vector<size_t> have(g.args.size(), 0), size(g.args.size(), 0);
+        Buffers read(g.args.size());  // an inout's data as read over the bus
+        auto prepare = [&](uint32_t poison) {
+            for (size_t i = 0; i < g.args.size(); ++i) {
+                if (!is_write_kind(g.args.kinds[i])) continue;
+                Buffer b;
+                b.reserve(size[i] + kGuardBeats);  // then the guard page
+                b.assign(read[i].begin(), read[i].end());
+                b.resize(size[i], spynq_poison_beat(poison));
+                b.resize(size[i] + kGuardBeats, guard);
+                g.bufs[i].swap(b);
             }
-            g.bufs[i].resize(n);
+        };
+        auto finish = [&]() {  // check and drop the guard beats
+            if (!run_trapped()) return false;
+            for (size_t i = 0; i < g.args.size(); ++i) {
+                if (!is_write_kind(g.args.kinds[i])) continue;
+                for (size_t k = size[i]; k < g.bufs[i].size(); ++k) {
+                    if (g.bufs[i][k] != guard) {
+                        report("compute wrote past out_beats=" + std::to_string(g.out_n[i]) + " of argument " +
+                               std::to_string(i) + ": fix the adapter's out_beats");
+                        return false;
+                    }
+                }
+                g.bufs[i].resize(size[i]);
+            }
+            return true;
+        };
+        for (size_t i = 0; i < g.args.size(); ++i)
+            if (is_write_kind(g.args.kinds[i])) g.out_n[i] = g.adapter->out_beats(static_cast<int>(i), g.args, g.bufs);
+        for (size_t i = 0; i < g.args.size(); ++i) {
+            if (!is_write_kind(g.args.kinds[i])) continue;
+            if (g.args.kinds[i] == 'b') read[i].swap(g.bufs[i]);
+            have[i] = read[i].size();
+            size[i] = std::max(g.out_n[i], have[i]);
+        }
+        const uint32_t P = SPYNQ_POISON_WORD, Q = ~SPYNQ_POISON_WORD;
+        prepare(P);
+        if (!finish()) return 1;
+        bool ambiguous = false;
+        for (size_t i = 0; i < g.args.size(); ++i) {
+            if (!is_write_kind(g.args.kinds[i])) continue;
+            g.strb[i].assign(g.out_n[i], 0);
+            for (size_t k = 0; k < g.out_n[i]; ++k)
+                for (int w = 0; w < 4; ++w) {
+                    const uint32_t got = word_of(g.bufs[i][k], w);
+                    const bool poisoned = k >= have[i];
+                    if (got != (poisoned ? P : word_of(read[i][k], w))) g.strb[i][k] |= 0xF << (4 * w);
+                    ambiguous = ambiguous || (poisoned && got == P);
+                }
+        }
+        if (ambiguous) {
+            Buffers first(g.args.size());
+            for (size_t i = 0; i < g.args.size(); ++i)
+                if (is_write_kind(g.args.kinds[i])) first[i] = g.bufs[i];
+            prepare(Q);
+            if (!finish()) return 1;
+            for (size_t i = 0; i < g.args.size(); ++i) {
+                if (!is_write_kind(g.args.kinds[i])) continue;
+                for (size_t k = 0; k < g.out_n[i]; ++k)
+                    for (int w = 0; w < 4; ++w) {
+                        const uint32_t a = word_of(first[i][k], w), b = word_of(g.bufs[i][k], w);
+                        if (k >= have[i] && a == P && b == Q) continue;  // not written
+                        if (a != b) {
+                            report("out word " + std::to_string(4 * k + w) + " of argument " + std::to_string(i) +
+                                   " depends on the buffer's old contents (" + hex(a) + " after poison " + hex(P) +
+                                   ", " + hex(b) + " after " + hex(Q) + "): the kernel reads its output buffer");
+                            return 1;
+                        }
+                        g.strb[i][k] |= 0xF << (4 * w);
+                    }
+                g.bufs[i].swap(first[i]);
+            }
         }
     } catch (const std::exception& e) {
         report(std::string("compute: ") + e.what());
@@ -250,10 +466,11 @@ int dpi_next_write(unsigned long long* addr, int* beats) {
     }
 }
 
-int dpi_write_beat(svBitVecVal* data, int* last) {
+int dpi_write_beat(svBitVecVal* data, int* last, int* strb) {
     if (g.w_q.empty()) return 0;
     Burst& b = g.w_q.front();
     get_beat(g.bufs[b.arg][b.first + b.done], data);
+    *strb = g.strb[b.arg][b.first + b.done];
     *last = (++b.done == b.beats) ? 1 : 0;
     if (*last) g.w_q.pop_front();
     return 1;

@@ -9,7 +9,8 @@ bus errors, sync warnings) are pickled to the job's ``result_file``.
 
 Bus models: cocotbext-axi ``AxiLiteMaster`` on s_axi_control and an ``AxiSlave`` on
 m_axi_gmem backed by ``SimDdr`` (accesses outside simulated DDR answer SLVERR), with
-random backpressure on every channel of both.
+random backpressure on every channel of both; with ``master_backpressure`` > 0 the
+shell's own RREADY/BREADY drop at random too (its sim_r_pause/sim_b_pause).
 """
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ class SimDdr:
 
 
 class Bench:
-    def __init__(self, dut, iface, *, backpressure: float = 0.2, seed: int = 1):
+    def __init__(self, dut, iface, *, backpressure: float = 0.2, seed: int = 1,
+                 master_backpressure: float = 0.0):
         self.dut, self.iface = dut, iface
         # cocotbext-axi logs every burst at INFO: keep the log (and the sim) quiet
         logging.getLogger(f"cocotb.{dut._name}").setLevel(logging.WARNING)
@@ -84,7 +86,8 @@ class Bench:
                                   dut.ap_rst_n, reset_active_level=False)
         self.rng = random.Random(seed)
         self.backpressure = backpressure
-        if backpressure > 0:
+        self.master = [dut.sim_r_pause, dut.sim_b_pause] if master_backpressure > 0 else []
+        if backpressure > 0 or self.master:
             chans = [self.axi.read_if.ar_channel, self.axi.read_if.r_channel,
                      self.axi.write_if.aw_channel, self.axi.write_if.w_channel,
                      self.axi.write_if.b_channel,
@@ -93,17 +96,20 @@ class Bench:
                      self.lite.write_if.b_channel]
             # one coroutine drives every channel's pause flag (cocotbext-axi's per-channel
             # pause generators would cost one coroutine per channel per cycle)
-            cocotb.start_soon(self._drive_pauses(chans, backpressure))
+            cocotb.start_soon(self._drive_pauses(chans if backpressure > 0 else [], backpressure,
+                                                 master_backpressure))
         self.max_cycle = None
         self.err_file = os.environ.get("SPYNQ_DPI_ERROR_FILE")
         self._err_pos = 0
 
-    async def _drive_pauses(self, chans, p: float) -> None:
+    async def _drive_pauses(self, chans, p: float, p_master: float) -> None:
         rnd = self.rng.random
         edge = RisingEdge(self.dut.ap_clk)
         while True:
             for ch in chans:
                 ch.pause = rnd() < p
+            for sig in self.master:
+                sig.value = int(rnd() < p_master)
             await edge
 
     def cycle(self) -> int:
@@ -181,7 +187,8 @@ async def run_host_jobs(dut):
         if p not in sys.path:
             sys.path.insert(0, p)
     iface = spec["interface"]
-    bench = Bench(dut, iface, backpressure=spec.get("backpressure", 0.2), seed=spec.get("seed", 1))
+    bench = Bench(dut, iface, backpressure=spec.get("backpressure", 0.2), seed=spec.get("seed", 1),
+                  master_backpressure=spec.get("master_backpressure", 0.0))
     results = []
     for job in spec["jobs"]:
         await bench.reset(hang=job.get("hang", False))

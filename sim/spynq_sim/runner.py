@@ -30,6 +30,7 @@ from .shell import generate_shell
 
 REPO = Path(__file__).resolve().parents[2]
 DPI_DIR = REPO / "sim" / "dpi"
+HLS_COMMON = REPO / "hls" / "common"  # spynq_words.h: the poison the DPI glue fills outputs with
 BUILD_ROOT = REPO / "build" / "cosim"
 TEST_MODULE = "spynq_sim.bench"
 BUILD_TIMEOUT_S = 1800  # a Verilator build of a kernel takes ~40 s on 2 cores
@@ -118,18 +119,26 @@ def _hash_inputs(shell: str, sources: Sequence[Path], include_dirs: Sequence[Pat
     return h.hexdigest()[:12]
 
 
+def _define_flags(defines: dict | None) -> list[str]:
+    return [f"-D{k}" if v is None else f"-D{k}={v}" for k, v in sorted((defines or {}).items())]
+
+
 def build_cosim(iface: KernelInterface, adapter_sources: Sequence[str | Path],
                 include_dirs: Sequence[str | Path] = (), *, build_root: Path | None = None,
-                waves: bool = False) -> Path:
-    """Generate the shell and build the Verilator model (cached); returns the build dir."""
+                waves: bool = False, defines: dict | None = None) -> Path:
+    """Generate the shell and build the Verilator model (cached); returns the build dir.
+    `defines` (NAME -> value, or None for a bare -DNAME) go to the C++ compiler: overlay
+    parameters, or a test switch such as the vscale fixture's deliberately broken builds."""
     from cocotb_tools.runner import get_runner
 
     sources = [Path(s).resolve() for s in adapter_sources]
     incs = [Path(d).resolve() for d in include_dirs]
-    if ap_types_dir() not in incs:
-        incs.append(ap_types_dir())
+    for d in (HLS_COMMON, ap_types_dir()):
+        if d.resolve() not in incs:
+            incs.append(d.resolve())
     shell = generate_shell(iface)
-    key = f"{iface.top}-{_hash_inputs(shell, sources, incs)}{'-waves' if waves else ''}"
+    dflags = _define_flags(defines)
+    key = f"{iface.top}-{_hash_inputs(shell + ' '.join(dflags), sources, incs)}{'-waves' if waves else ''}"
     if key in _built:
         return _built[key]
     bdir = (build_root or BUILD_ROOT) / key
@@ -139,7 +148,7 @@ def build_cosim(iface: KernelInterface, adapter_sources: Sequence[str | Path],
         bdir.mkdir(parents=True, exist_ok=True)
         sv = bdir / f"{iface.top}.sv"
         sv.write_text(shell)
-        cflags = " ".join([f"-I{d}" for d in [DPI_DIR, *incs]] + ["-std=c++17", "-w"])
+        cflags = " ".join([f"-I{d}" for d in [DPI_DIR, *incs]] + ["-std=c++17", "-w", *dflags])
         runner = get_runner("verilator")
         saved = dict(os.environ)
         os.environ.update(verilator_env())
@@ -171,13 +180,17 @@ def build_cosim(iface: KernelInterface, adapter_sources: Sequence[str | Path],
 def run_cosim_jobs(iface: KernelInterface, adapter_sources: Sequence[str | Path],
                    include_dirs: Sequence[str | Path], jobs: Sequence[CosimJob], timeout_s: float = 600,
                    *, backpressure: float = 0.2, seed: int = 1, extra_sys_path: Sequence[str] = (),
-                   build_root: Path | None = None, waves: bool = False) -> list[CosimResult]:
+                   build_root: Path | None = None, waves: bool = False,
+                   defines: dict | None = None, master_backpressure: float = 0.0) -> list[CosimResult]:
     """Run several host jobs in one simulator launch. Exceptions raised by host code are
     returned in each result (``result.exception``); infrastructure failures raise CosimError,
-    a launch over ``timeout_s`` wall-clock seconds raises TimeoutError."""
+    a launch over ``timeout_s`` wall-clock seconds raises TimeoutError. ``backpressure`` is
+    the pause probability per cycle of every channel of the bus models (the slaves),
+    ``master_backpressure`` that of the shell's own RREADY and BREADY."""
     from cocotb_tools.runner import get_runner
 
-    bdir = build_cosim(iface, adapter_sources, include_dirs, build_root=build_root, waves=waves)
+    bdir = build_cosim(iface, adapter_sources, include_dirs, build_root=build_root, waves=waves,
+                       defines=defines)
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=bdir))
     job_file, result_file = run_dir / "job.pkl", run_dir / "result.pkl"
     err_file, log_file = run_dir / "dpi_errors.txt", run_dir / "sim.log"
@@ -185,7 +198,7 @@ def run_cosim_jobs(iface: KernelInterface, adapter_sources: Sequence[str | Path]
         "interface": iface,
         "jobs": [{"callable": _callable_name(j.host_callable), "args": tuple(j.host_args),
                   "kwargs": dict(j.host_kwargs), "hang": j.hang, "max_cycles": j.max_cycles} for j in jobs],
-        "backpressure": backpressure, "seed": seed,
+        "backpressure": backpressure, "seed": seed, "master_backpressure": master_backpressure,
         "sys_path": [str(p) for p in extra_sys_path] + [p for p in sys.path if p],
         "result_file": str(result_file),
     }
@@ -231,12 +244,12 @@ def run_cosim(kernel_interface: KernelInterface, adapter_sources: Sequence[str |
               host_args: Sequence[Any] = (), timeout_s: float = 600, *, host_kwargs: dict | None = None,
               hang: bool = False, max_cycles: int | None = None, backpressure: float = 0.2,
               seed: int = 1, extra_sys_path: Sequence[str] = (), build_root: Path | None = None,
-              waves: bool = False) -> CosimResult:
+              waves: bool = False, defines: dict | None = None) -> CosimResult:
     """Run one host job; re-raises the host code's exception (with the in-simulation traceback)."""
     job = CosimJob(host_callable, tuple(host_args), dict(host_kwargs or {}), hang, max_cycles)
     (res,) = run_cosim_jobs(kernel_interface, adapter_sources, include_dirs, [job], timeout_s,
                             backpressure=backpressure, seed=seed, extra_sys_path=extra_sys_path,
-                            build_root=build_root, waves=waves)
+                            build_root=build_root, waves=waves, defines=defines)
     return res.raise_for_error()
 
 

@@ -14,8 +14,13 @@ HLS C++ through the DPI-C glue in ``sim/dpi/spynq_dpi.cpp``:
 
 Sim-only instrumentation (read by the cocotb bench through VPI, not on the bus):
 ``sim_bus_err`` (sticky for one run: bit0 RRESP != OKAY, bit1 BRESP != OKAY,
-bit2 DPI glue error), cycle and beat counters, and ``sim_hang`` (set by the bench
-to make the kernel never finish, for timeout tests).
+bit2 DPI glue error), cycle and beat counters, ``sim_hang`` (set by the bench
+to make the kernel never finish, for timeout tests) and ``sim_r_pause`` /
+``sim_b_pause`` (set by the bench per cycle: RREADY / BREADY low, master-side
+backpressure as a Vitis m_axi adapter whose FIFOs are full would apply).
+
+Write-back: only the 32-bit words the HLS function wrote have WSTRB set (the DPI glue
+tracks them), so DDR keeps its old contents where the kernel wrote nothing.
 """
 from __future__ import annotations
 
@@ -125,7 +130,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a(f'import "DPI-C" function void dpi_read_beat(input bit [{dw - 1}:0] data, input int resp);')
     a('import "DPI-C" function int dpi_compute();')
     a('import "DPI-C" function int dpi_next_write(output longint unsigned addr, output int beats);')
-    a(f'import "DPI-C" function int dpi_write_beat(output bit [{dw - 1}:0] data, output int last);')
+    a(f'import "DPI-C" function int dpi_write_beat(output bit [{dw - 1}:0] data, output int last, output int strb);')
     a('import "DPI-C" function void dpi_write_resp(input int resp);')
     a("")
     a(f"localparam [{aw - 1}:0] ADDR_AP_CTRL = {aw}'h{AP_CTRL:x};")
@@ -143,7 +148,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a(f'localparam string KINDS = "{arg_kinds(iface)}";')
     a("")
     a("// ---- control registers ----")
-    a("reg int_ap_start, int_ap_done, int_ap_ready, int_auto_restart, int_gie;")
+    a("reg int_ap_start, int_ap_done, int_ap_ready, int_auto_restart, int_gie, int_interrupt;")
     a("reg [1:0] int_ier, int_isr;")
     for arg in iface.args:
         n = arg.name
@@ -153,7 +158,7 @@ def generate_shell(iface: KernelInterface) -> str:
             a(f"reg [31:0] int_{n};")
     a("wire ap_idle;")
     a("wire ap_done_pulse;  // the cycle the kernel finishes (ap_done = ap_ready here)")
-    a("assign interrupt = int_gie & (|int_isr);")
+    a("assign interrupt = int_interrupt;  // registered, as Vitis: one cycle after ISR/GIE change")
     a("")
     # ---------------- AXI-lite write
     a("// AXI-lite write channel (Vitis style: AW, then W, then B)")
@@ -200,7 +205,8 @@ def generate_shell(iface: KernelInterface) -> str:
     a("    if (ar_hs) begin")
     a("        rdata <= 32'd0;")
     a("        case (raddr)")
-    a("            ADDR_AP_CTRL: rdata <= {24'd0, int_auto_restart, 3'd0, int_ap_ready, ap_idle, int_ap_done, int_ap_start};")
+    a("            ADDR_AP_CTRL: rdata <= {22'd0, int_interrupt, 1'b0, int_auto_restart, 3'd0, int_ap_ready, ap_idle, "
+      "int_ap_done, int_ap_start};")
     a("            ADDR_GIE: rdata <= {31'd0, int_gie};")
     a("            ADDR_IER: rdata <= {30'd0, int_ier};")
     a("            ADDR_ISR: rdata <= {30'd0, int_isr};")
@@ -222,7 +228,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("always @(posedge ap_clk) begin")
     a("    if (!ap_rst_n) begin")
     a("        int_ap_start <= 1'b0; int_ap_done <= 1'b0; int_ap_ready <= 1'b0;")
-    a("        int_auto_restart <= 1'b0; int_gie <= 1'b0; int_ier <= 2'b0; int_isr <= 2'b0;")
+    a("        int_auto_restart <= 1'b0; int_gie <= 1'b0; int_ier <= 2'b0; int_isr <= 2'b0; int_interrupt <= 1'b0;")
     for arg in iface.args:
         a(f"        int_{arg.name} <= '0;")
     a("    end else begin")
@@ -235,6 +241,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("        else if (ar_hs && raddr == ADDR_AP_CTRL) int_ap_done <= 1'b0;")
     a("        if (ap_done_pulse) int_ap_ready <= 1'b1;")
     a("        else if (ar_hs && raddr == ADDR_AP_CTRL) int_ap_ready <= 1'b0;")
+    a("        int_interrupt <= int_gie && (|int_isr);")
     a("        if (w_hs && waddr == ADDR_GIE && s_axi_control_WSTRB[0]) int_gie <= s_axi_control_WDATA[0];")
     a("        if (w_hs && waddr == ADDR_IER && s_axi_control_WSTRB[0]) int_ier <= s_axi_control_WDATA[1:0];")
     a("        // ISR: set by enabled events, toggled by writing 1")
@@ -261,16 +268,18 @@ def generate_shell(iface: KernelInterface) -> str:
     a("assign kernel_takes_start = (state == S_IDLE) && int_ap_start;")
     a("// sim-only instrumentation, read by the bench through VPI")
     a("reg        sim_hang;        // bench sets 1: kernel never finishes (timeout tests)")
+    a("reg        sim_r_pause, sim_b_pause;  // bench sets per cycle: RREADY / BREADY low (master backpressure)")
     a("reg [2:0]  sim_bus_err;     // per run, sticky: bit0 RRESP!=OKAY, bit1 BRESP!=OKAY, bit2 DPI error")
     a("reg [31:0] sim_err_count;   // error responses in this run")
     a("reg [63:0] sim_cyc_total, sim_cyc_read, sim_cyc_write, sim_beats_read, sim_beats_write;")
     a("reg [31:0] sim_runs;        // completed runs since reset")
-    a("initial sim_hang = 1'b0;")
+    a("initial begin sim_hang = 1'b0; sim_r_pause = 1'b0; sim_b_pause = 1'b0; end")
     a("")
     a("reg ar_valid, aw_valid, w_valid, w_last;")
     a("reg [63:0] ar_addr, aw_addr;")
     a("reg [7:0] ar_len, aw_len;")
     a(f"reg [{dw - 1}:0] w_data;")
+    a(f"reg [{dw // 8 - 1}:0] w_strb;  // bytes of the words compute wrote: DDR keeps the rest")
     a("reg rd_cmds_done, wr_cmds_done;")
     a("reg [15:0] rd_out, aw_issued, b_seen;  // read bursts in flight; write bursts issued / answered")
     a("")
@@ -282,13 +291,13 @@ def generate_shell(iface: KernelInterface) -> str:
         a(f"assign {p}{ch}CACHE = 4'b0011; assign {p}{ch}PROT = 3'b000; assign {p}{ch}QOS = 4'd0; "
           f"assign {p}{ch}REGION = 4'd0; assign {p}{ch}USER = 1'b0;")
     a(f"assign {p}WVALID = w_valid; assign {p}WDATA = w_data; assign {p}WLAST = w_last;")
-    a(f"assign {p}WSTRB = {{{dw // 8}{{1'b1}}}}; assign {p}WID = 1'b0; assign {p}WUSER = 1'b0;")
-    a(f"assign {p}RREADY = (state == S_READ);")
-    a(f"assign {p}BREADY = (state == S_WRITE);")
+    a(f"assign {p}WSTRB = w_strb; assign {p}WID = 1'b0; assign {p}WUSER = 1'b0;")
+    a(f"assign {p}RREADY = (state == S_READ) && !sim_r_pause;")
+    a(f"assign {p}BREADY = (state == S_WRITE) && !sim_b_pause;")
     a("")
     a("always @(posedge ap_clk) begin : kernel_fsm")
     a("    longint unsigned dpi_addr;")
-    a("    int dpi_beats, dpi_rc, dpi_last, r_dec, b_inc, a_inc;")
+    a("    int dpi_beats, dpi_rc, dpi_last, dpi_strb, r_dec, b_inc, a_inc;")
     a(f"    bit [{dw - 1}:0] dpi_data;")
     a("    if (!ap_rst_n) begin")
     a("        state <= S_IDLE;")
@@ -315,7 +324,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("        S_READ: begin")
     a("            sim_cyc_read <= sim_cyc_read + 1;")
     a("            r_dec = 0; a_inc = 0;")
-    a(f"            if ({p}RVALID) begin")
+    a(f"            if ({p}RVALID && {p}RREADY) begin")
     a(f"                dpi_read_beat({p}RDATA, {{30'd0, {p}RRESP}});")
     a("                sim_beats_read <= sim_beats_read + 1;")
     a(f"                if ({p}RRESP != 2'b00) begin sim_bus_err[0] <= 1'b1; sim_err_count <= sim_err_count + 1; end")
@@ -348,7 +357,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("        S_WRITE: begin")
     a("            sim_cyc_write <= sim_cyc_write + 1;")
     a("            b_inc = 0; a_inc = 0;")
-    a(f"            if ({p}BVALID) begin")
+    a(f"            if ({p}BVALID && {p}BREADY) begin")
     a(f"                dpi_write_resp({{30'd0, {p}BRESP}});")
     a(f"                if ({p}BRESP != 2'b00) begin sim_bus_err[1] <= 1'b1; sim_err_count <= sim_err_count + 1; end")
     a("                b_inc = 1;")
@@ -367,9 +376,10 @@ def generate_shell(iface: KernelInterface) -> str:
     a("            end")
     a(f"            if (w_valid && {p}WREADY) sim_beats_write <= sim_beats_write + 1;")
     a(f"            if (!w_valid || {p}WREADY) begin")
-    a("                dpi_rc = dpi_write_beat(dpi_data, dpi_last);")
+    a("                dpi_rc = dpi_write_beat(dpi_data, dpi_last, dpi_strb);")
     a("                w_valid <= (dpi_rc == 1);")
-    a("                if (dpi_rc == 1) begin w_data <= dpi_data; w_last <= (dpi_last != 0); end")
+    a(f"                if (dpi_rc == 1) begin w_data <= dpi_data; w_last <= (dpi_last != 0); "
+      f"w_strb <= {dw // 8}'(dpi_strb); end")
     a("            end")
     a("            aw_issued <= aw_issued + 16'(a_inc);")
     a("            b_seen <= b_seen + 16'(b_inc);")
