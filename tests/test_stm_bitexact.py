@@ -5,7 +5,7 @@ import pytest
 from spynq.stm import backends, encode, golden
 from spynq.stm.result import ST_BAD_NET, ST_SATURATED, ST_ZERO_SUM
 
-from stm_cases import max_size_case, random_cases, zero_sum_case
+from stm_cases import extreme_operand_buffers, max_size_case, random_cases, zero_sum_case
 
 
 def both(net, pops, ev):
@@ -78,3 +78,44 @@ def test_empty_batch_writes_nothing():
     net, pops, ev = next(random_cases(1, seed=9))
     p = encode.pack_network(net, pops)
     assert len(backends.csim_call(p.net, p.net_words, encode.pack_evidence(net, ev), 0)) == 0
+
+
+def _branches(nodes, child, parent, c):
+    """Which factor the kernel's narrowed products take, for energy(c | x) of one edge
+    over every parent sample (numpy, from the decoded buffer)."""
+    from spynq.fixed import to_s32
+
+    x = parent.samples.astype(np.int64)
+    p = child.params.reshape(-1, 4)
+    row = np.where((x >= 0) & (x < child.pstates), x, child.pstates - 1) if child.pstates > 1 else np.zeros_like(x)
+    a, b, r = to_s32(p[row, 0]), to_s32(p[row, 1]), p[row, 2]
+    fits26 = lambda v: (v >= -(1 << 25)) & (v < (1 << 25))  # noqa: E731
+    d = np.clip(np.asarray(c, np.int64)[:, None] - (((a * x) >> 16) + b)[None, :], -SAT_D, SAT_D)
+    ad = np.abs(d)
+    return {"a wide, x narrow": (~fits26(a) & fits26(x)).any(), "a narrow, x wide": (fits26(a) & ~fits26(x)).any(),
+            "a and x wide": (~fits26(a) & ~fits26(x)).any(),
+            "d narrow, r wide": ((ad < 1 << 20) & (r >= 1 << 20)[None, :]).any(),
+            "d wide, r narrow": ((ad >= 1 << 20) & (r < 1 << 20)[None, :]).any(),
+            "d and r wide": ((ad >= 1 << 20) & (r >= 1 << 20)[None, :]).any()}
+
+
+SAT_D = (1 << 31) - 1
+
+
+def test_extreme_energy_operands_bit_exact():
+    from spynq.fixed import to_s32
+
+    seen = {}
+    for name, net, words, evw, batch in extreme_operand_buffers():
+        g = golden.run(net, words, evw, batch)
+        c = backends.csim_call(net, words, evw, batch)
+        np.testing.assert_array_equal(g, c, err_msg=name)
+        nodes = golden.parse_net(net, words)
+        ev = to_s32(np.asarray(evw, np.uint32)).reshape(batch, -1)
+        for v in nodes:
+            if v.kind != encode.C["STM_KIND_GAUSS"]:
+                continue
+            vals = v.samples if v.samples is not None else ev[:, v.evidence]
+            for k, hit in _branches(nodes, v, nodes[v.parent], vals).items():
+                seen[k] = seen.get(k, False) or bool(hit)
+    assert all(seen.values()), seen

@@ -4,16 +4,31 @@
 #ifndef STM_CONFIG_H
 #define STM_CONFIG_H
 
+// ---- overlay parameters: sizes that trade FPGA resources. The overlay build passes
+// -DNAME=value (spynq.hw.cconfig reads the defaults); buffer formats and every result are
+// the same for every setting, only the limits and the speed change.
+#ifndef STM_LANES
+#define STM_LANES 16  // overlay parameter: parent samples per cycle in every likelihood loop (energy/exp units, BRAM banks)
+#endif
+#ifndef STM_EV_FUSE
+#define STM_EV_FUSE 4  // overlay parameter: evidence children of a node evaluated per lane per cycle (energy units)
+#endif
+#ifndef STM_MAX_SAMPLES
+#define STM_MAX_SAMPLES 4096  // overlay parameter: samples per hidden node (every per-sample array)
+#endif
+#ifndef STM_MAX_HIDDEN
+#define STM_MAX_HIDDEN 16  // overlay parameter: hidden nodes (populations) per network (net buffer, zr and Pbuf depth)
+#endif
+
 // ---- sizes (static maxima; the host rejects larger networks before calling)
-constexpr int STM_LANES = 16;          // parallel likelihood lanes, each II=1
-constexpr int STM_MAX_SAMPLES = 4096;  // samples per hidden node
 constexpr int STM_MAX_NODES = 16;      // hidden + observed nodes
 constexpr int STM_MAX_STATES = 16;     // states of a discrete parent (parameter rows)
 constexpr int STM_MAX_BATCH = 4096;    // evidence sets per call
-constexpr int STM_EV_FUSE = 4;         // evidence children of a node evaluated in one pass
-constexpr int STM_SAMPLE_ALIGN = STM_LANES;  // sample blocks start on a lane group: one read per cycle
+constexpr int STM_SAMPLE_ALIGN = 16;   // sample blocks start on a multiple of 16 words (buffer format)
 constexpr int STM_MAX_PARAM_WORDS = STM_MAX_STATES * STM_MAX_STATES;
-constexpr int STM_MAX_NET_WORDS = 8 + STM_MAX_NODES * (8 + STM_MAX_PARAM_WORDS + STM_MAX_SAMPLES + STM_SAMPLE_ALIGN);
+// header, every node's table entry and parameters, the hidden nodes' aligned samples
+constexpr int STM_MAX_NET_WORDS = (8 + STM_MAX_NODES * (8 + STM_MAX_PARAM_WORDS) +
+                                   STM_MAX_HIDDEN * (STM_MAX_SAMPLES + STM_SAMPLE_ALIGN));
 
 // ---- number formats (all 32-bit words on the bus)
 // value:   continuous samples, evidence and Gaussian a/b parameters, Q16.16 signed

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..hw import schedule
+from ..hw.cconfig import read_constants
 from ..hw.platform import PL_CLOCK_HZ
 from .encode import C, evidence_row_words, out_row_words, pack_network
 from .energy import KIND_GAUSS, edge_energy
@@ -29,6 +30,7 @@ class CycleReport:
     evaluations: int = 0  # likelihood (energy) evaluations, all passes
     min_evaluations: int = 0  # one per (child sample, parent sample, evidence set)
     bytes_moved: int = 0
+    lanes: int = LANES  # STM_LANES of the modelled build
 
     def add(self, name: str, trip: int, times: int = 1, sched=SCHEDULE):
         self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(times * trip, times)
@@ -56,20 +58,23 @@ class CycleReport:
 
     def summary(self) -> dict:
         return {"cycles": self.total, "compute_cycles": self.compute, "transfer_cycles": self.transfer,
-                "evaluations": self.evaluations, "compute_vs_ideal": self.compute / (self.evaluations / LANES),
+                "evaluations": self.evaluations, "compute_vs_ideal": self.compute / (self.evaluations / self.lanes),
                 "bytes": self.bytes_moved, "seconds": self.seconds, "estimate": SCHEDULE.label, "loops": dict(self.loops)}
 
 
-def groups(n: int) -> int:
-    return -(-n // LANES)
+def stm_cycles(network, pops: dict, batch: int, sched=SCHEDULE, params: dict | None = None) -> CycleReport:
+    """Modelled cycles of one kernel call on `batch` evidence sets; `params` are overlay
+    parameters (e.g. {"STM_LANES": 8}) of the build being modelled, else the defaults."""
+    cfg = read_constants("stm/stm_config.h", params) if params else C
+    lanes, fuse = cfg["STM_LANES"], cfg["STM_EV_FUSE"]
 
+    def groups(n: int) -> int:
+        return -(-n // lanes)
 
-def stm_cycles(network, pops: dict, batch: int, sched=SCHEDULE) -> CycleReport:
-    """Modelled cycles of one kernel call on `batch` evidence sets."""
     packed = pack_network(network, pops)
     order = network.post_order()
     n = {node.name: len(pops[node.name]) for node in network.hidden_nodes}
-    rep = CycleReport()
+    rep = CycleReport(lanes=lanes)
     ev_beats = evidence_row_words(len(network.evidence_nodes)) // 4
     out_beats = out_row_words(packed.n_root) // 4
     net_beats = -(-packed.net_words // 4)
@@ -86,12 +91,10 @@ def stm_cycles(network, pops: dict, batch: int, sched=SCHEDULE) -> CycleReport:
         nc, np_ = n[node.name], n[node.parent.name]
         rep.add("PARAMS", params(node), sched=sched)
         rep.add("PRE_MIN", nc * groups(np_), sched=sched)
-        rep.add("PRE_SUM", nc * groups(np_), sched=sched)
-        rep.add("PRE_RECIP", nc, sched=sched)
+        rep.add("PRE_SUM", nc * groups(np_), sched=sched)  # 1/S_k in its pipeline
         rep.evaluations += 2 * nc * np_
     per = CycleReport()  # per evidence set: identical work, so multiplied by batch below
     per.add("EV_READ", ev_beats, sched=sched)
-    fuse = C["STM_EV_FUSE"]
     for node in order:
         if node.observed:  # evaluated with its parent
             continue
