@@ -50,8 +50,10 @@ constexpr int LIF_BEAT_BITS = 128;
 // ---- number formats
 // weight:   Q3.12 signed 16-bit (|w| < 8); delivered into the ring as Q.16 (w << 4)
 // ring:     int32 Q.16; at most one contribution per input neuron per slot, so
-//           |slot| <= LIF_MAX_IN * 2^19 = 2^29: never saturates
-// state:    V and I int32 Q.16 saturated to LIF_STATE_BITS (Q7.16, |V| < 128)
+//           |slot| <= LIF_MAX_IN * 2^19 (2^29 by default, <= 2^30): never saturates
+// state:    V and I Q7.16 saturated to LIF_STATE_BITS (|V| < 128); the kernel keeps them
+//           in 24 bits (one DSP per decay multiply). After a "zero" reset V is v_reset as
+//           the header gives it (32 bits, not clipped): the kernel holds that with a flag
 // decay:    alpha, beta UQ0.16 (0 <= a < 1); round(a*V) = (a*V + 2^15) >> 16 (floor shift)
 // threshold UQ7.16 (> 0), v_reset Q7.16, refractory steps 0..255
 constexpr int LIF_W_BITS = 16;

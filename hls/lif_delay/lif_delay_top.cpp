@@ -28,8 +28,8 @@
 // (any slot) there are at least K >= LIF_RING_DIST iterations, whatever the spikes, delays
 // or step boundaries; pad iterations touch no cell and only add distance. The
 // DEPENDENCE pragma states that true distance and Vitis schedules to it (it raises II
-// rather than read too early). The copies cost no extra iterations where the state
-// distance needs padding anyway (K <= LIF_STATE_DIST). Each neuron state is updated once
+// rather than read too early). The copies cost K - g < LIF_RING_DIST update iterations
+// per step, instead of padding every spike of a small layer. Each neuron state is updated once
 // per step (at its group's last copy); a step whose deliveries take fewer than
 // LIF_STATE_DIST - K iterations is padded up to that before its update, so two updates of
 // one state are at least LIF_STATE_DIST iterations apart. A step costs
@@ -166,7 +166,8 @@ void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     const decay_t alpha = c.alpha, beta = c.beta;
     // After a "zero" reset V is v_reset, a 32-bit header value the golden model does not
     // clip: the state keeps a flag for it and uses round(alpha * v_reset), computed once.
-    const ap_int<34> rv = ((int64_t)c.alpha * c.vreset + (1 << (LIF_DECAY_FRAC - 1))) >> LIF_DECAY_FRAC;
+    const ap_int<48> av_reset = alpha * (ap_int<32>)(int32_t)c.vreset;  // 16 x 32 bits
+    const ap_int<34> rv = (av_reset + (1 << (LIF_DECAY_FRAC - 1))) >> LIF_DECAY_FRAC;
     int32_t acc[L][RD];  // partial slot sums over the copies of groups 0..g-1 (g < RD)
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=0
     ap_uint<SYN_WORD_BITS> sw[SYN_BANKS];
