@@ -120,6 +120,7 @@ def test_vscale_bit_exact_through_driver(cosim, n):
     if n >= 256:
         assert c["read_cycles"] <= 1.2 * n / ((1 - BP) * (1 - MASTER_BP)), c
         assert c["write_cycles"] <= 1.2 * n / (1 - BP), c
+        assert res.runs[0]["master_stalls"] > 0  # R data really waited for a paused RREADY
 
 
 @pytest.mark.cosim
@@ -143,6 +144,7 @@ def test_cosim_comparison_fails_when_the_kernel_skips_a_word(cosim, cosim_skip_l
     assert np.argwhere(bad.value != want).tolist() == [[ZERO_LAST[0] - 1, 3]]
     assert bad.value[-1, -1] == DDR_POISON  # not written back: fresh DDR's poison, as stale DDR on a board
     assert bad.bus_errors == [] and bad.cycles["write_beats"] == ZERO_LAST[0]
+    assert bad.runs[0]["master_stalls"] == 0  # launched without master backpressure
 
 
 @pytest.mark.cosim

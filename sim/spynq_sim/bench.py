@@ -155,7 +155,8 @@ class Bench:
         return KernelRun(cycles=int(d.sim_cyc_total.value), read_cycles=int(d.sim_cyc_read.value),
                          read_beats=int(d.sim_beats_read.value), write_cycles=int(d.sim_cyc_write.value),
                          write_beats=int(d.sim_beats_write.value), bus_err=int(d.sim_bus_err.value),
-                         err_count=int(d.sim_err_count.value), errors=errors)
+                         err_count=int(d.sim_err_count.value), errors=errors,
+                         master_stalls=int(d.sim_master_stalls.value))
 
 
 def _load_callable(spec: str):

@@ -78,6 +78,7 @@ class KernelRun:
     bus_err: int
     err_count: int
     errors: list = field(default_factory=list)
+    master_stalls: int = 0  # cycles R/B data waited for the shell's paused RREADY/BREADY
 
 
 class SimDevice(Device):
