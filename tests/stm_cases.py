@@ -6,6 +6,13 @@ from spynq.stm.model import CPT, Categorical, Network, StateGaussian
 
 N_RANDOM = 200
 
+# Overlay parameters proposed for the ZCU104 overlay with all three kernels (the STM share:
+# <= 34 URAM, 90 BRAM36, 650 DSP): half the lanes, one evidence child per pass, and at most
+# 8 hidden nodes; 4096 samples per node stay, so the paper's workloads run at N = 4000.
+OVERLAY_SETTING = {"STM_LANES": 8, "STM_EV_FUSE": 1, "STM_MAX_HIDDEN": 8}
+# A second setting for the tests: the fewest lanes, a fusion that divides nothing, small maxima.
+ODD_SETTING = {"STM_LANES": 4, "STM_EV_FUSE": 3, "STM_MAX_SAMPLES": 1024, "STM_MAX_HIDDEN": 6}
+
 
 def random_cases(n=N_RANDOM, seed=2024):
     """(network, populations, evidence) triples; deterministic for a seed."""

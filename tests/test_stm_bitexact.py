@@ -1,11 +1,16 @@
-"""golden (numpy) and csim (g++ build of the HLS C++) agree bit for bit on the out buffer."""
+"""golden (numpy) and csim (g++ build of the HLS C++) agree bit for bit on the out buffer, for
+the default overlay parameters and for other settings."""
 import numpy as np
 import pytest
 
-from spynq.stm import backends, encode, golden
+from spynq.hw import csim
+from spynq.hw.cconfig import read_constants
+from spynq.stm import backends, encode, golden, workloads
+from spynq.stm.model import Gaussian, LinearGaussian, Network
 from spynq.stm.result import ST_BAD_NET, ST_SATURATED, ST_ZERO_SUM
 
-from stm_cases import extreme_operand_buffers, max_size_case, random_cases, zero_sum_case
+from stm_cases import (ODD_SETTING, OVERLAY_SETTING, extreme_operand_buffers, max_size_case, random_cases,
+                       zero_sum_case)
 
 
 def both(net, pops, ev):
@@ -119,3 +124,44 @@ def test_extreme_energy_operands_bit_exact():
             for k, hit in _branches(nodes, v, nodes[v.parent], vals).items():
                 seen[k] = seen.get(k, False) or bool(hit)
     assert all(seen.values()), seen
+
+
+def _chain(hidden: int):
+    """A root and a chain of hidden nodes, one observed leaf at the end."""
+    net = Network(f"chain{hidden}")
+    v = net.root("R", Gaussian(0.0, 1.0))
+    for i in range(1, hidden):
+        v = net.add(f"H{i}", v, LinearGaussian(0.9, 0.1, 0.7))
+    net.add("E", v, LinearGaussian(1.0, 0.0, 0.5), observed=True)
+    return net
+
+
+@pytest.mark.parametrize("defines", [OVERLAY_SETTING, ODD_SETTING], ids=["overlay", "odd"])
+def test_overlay_parameter_settings_equal_golden(defines):
+    """A csim build with other overlay parameters gives the golden model's words bit for bit
+    on every case within its limits, and rejects what lies beyond them."""
+    lim = read_constants("stm/stm_config.h", defines)
+    wl = workloads.multi_layer_causal()  # 6 hidden nodes, 3 evidence leaves
+    n_big = min(1024, lim["STM_MAX_SAMPLES"])
+    cases = [(wl.network, wl.network.sample(n_big, seed=1), wl.evidence(2, seed=2))]
+    cases += list(random_cases(40, seed=77))
+    checked = 0
+    for net, pops, ev in cases:
+        p = encode.pack_network(net, pops)
+        assert (len(net.hidden_nodes) <= lim["STM_MAX_HIDDEN"] and p.net_words <= lim["STM_MAX_NET_WORDS"]
+                and max(map(len, pops.values())) <= lim["STM_MAX_SAMPLES"]), net.name
+        evw = encode.pack_evidence(net, ev)
+        g = golden.run(p.net, p.net_words, evw, len(ev))
+        c = csim.call("stm", p.net, p.net_words, evw, (len(ev),), defines=defines)
+        np.testing.assert_array_equal(g, c, err_msg=f"{net.name} with {defines}")
+        checked += 1
+    for name, net_w, words, evw, batch in extreme_operand_buffers():
+        np.testing.assert_array_equal(golden.run(net_w, words, evw, batch),
+                                      csim.call("stm", net_w, words, evw, (batch,), defines=defines), err_msg=name)
+    assert checked == 41
+    # one hidden node too many for this build: rejected, while the default build takes it
+    net = _chain(lim["STM_MAX_HIDDEN"] + 1)
+    p = encode.pack_network(net, net.sample(20, seed=0))
+    evw = encode.pack_evidence(net, {"E": [0.5]})
+    assert csim.call("stm", p.net, p.net_words, evw, (1,), defines=defines)[0] == ST_BAD_NET
+    np.testing.assert_array_equal(golden.run(p.net, p.net_words, evw, 1), backends.csim_call(p.net, p.net_words, evw, 1))
