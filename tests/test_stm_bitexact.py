@@ -9,8 +9,9 @@ from spynq.stm import backends, encode, golden, workloads
 from spynq.stm.model import Gaussian, LinearGaussian, Network
 from spynq.stm.result import ST_BAD_NET, ST_SATURATED, ST_ZERO_SUM
 
-from stm_cases import (ODD_SETTING, OVERLAY_SETTING, extreme_operand_buffers, max_size_case, random_cases,
-                       zero_sum_case)
+from stm_cases import extreme_operand_buffers, max_size_case, parameter_settings, random_cases, zero_sum_case
+
+SETTINGS = parameter_settings()
 
 
 def both(net, pops, ev):
@@ -136,10 +137,11 @@ def _chain(hidden: int):
     return net
 
 
-@pytest.mark.parametrize("defines", [OVERLAY_SETTING, ODD_SETTING], ids=["overlay", "odd"])
-def test_overlay_parameter_settings_equal_golden(defines):
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_overlay_parameter_settings_equal_golden(setting):
     """A csim build with other overlay parameters gives the golden model's words bit for bit
     on every case within its limits, and rejects what lies beyond them."""
+    defines = SETTINGS[setting]
     lim = read_constants("stm/stm_config.h", defines)
     wl = workloads.multi_layer_causal()  # 6 hidden nodes, 3 evidence leaves
     n_big = min(1024, lim["STM_MAX_SAMPLES"])

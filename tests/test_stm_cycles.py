@@ -1,5 +1,5 @@
 """The STM cycle model follows the kernel's loops: its trip counts equal the trips the
-HLS C++ really makes (counted in C simulation, for the default and the overlay setting),
+HLS C++ really makes (counted in C simulation, for the default and the overlays' settings),
 and at the designed schedule its compute cycles are those of one likelihood evaluation
 per lane per cycle, the evaluations counted here from the network itself."""
 import pytest
@@ -8,9 +8,9 @@ from spynq.hw import csim
 from spynq.hw.cconfig import read_constants
 from spynq.stm import backends, cycles, encode, workloads
 
-from stm_cases import OVERLAY_SETTING, random_cases
+from stm_cases import ODD_SETTING, parameter_settings, random_cases
 
-SETTINGS = {"default": {}, "overlay": OVERLAY_SETTING}
+SETTINGS = {"default": {}, **{k: v for k, v in parameter_settings().items() if v != ODD_SETTING}}
 
 
 def csim_trips(net, pops, ev, defines=()):
