@@ -32,7 +32,8 @@ for ov in "$@"; do
         defines=$("$PY" -m spynq.overlays defines "$ov" "$k")
         # The csim/cosim testbench compares against the golden model's vectors.
         tb="$PWD/build/hls/$ov/tb_data_$k"
-        "$PY" -m "spynq.$k.vectors" "$tb" || die "could not write test vectors for $k"
+        pkg=$("$PY" -c "from spynq.kernels import PACKAGES; print(PACKAGES['$k'])")
+        "$PY" -m "spynq.$pkg.vectors" "$tb" || die "could not write test vectors for $k"
         echo "build_hls: $k for overlay $ov ($defines) (log: build/logs/hls_${ov}_$k.log)"
         SPYNQ_TB_DATA="$tb" SPYNQ_HLS_OVERLAY="$ov" SPYNQ_HLS_DEFINES="$defines" \
             vitis_hls -f "hls/$k/run_hls.tcl" -l "build/logs/hls_${ov}_$k.log"

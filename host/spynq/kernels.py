@@ -4,3 +4,6 @@ from .snnwm.interface import SNNWM_INTERFACE
 from .stm.interface import STM_INTERFACE
 
 KERNELS = {"stm": STM_INTERFACE, "lif_delay": LIF_INTERFACE, "snnwm": SNNWM_INTERFACE}
+# Python package of each kernel (spynq.<package>: model, encode, golden, driver, vectors).
+PACKAGES = {"stm": "stm", "lif_delay": "lif", "snnwm": "snnwm"}
+assert set(PACKAGES) == set(KERNELS)
