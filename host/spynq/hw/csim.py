@@ -85,6 +85,7 @@ def load(kernel: str, opt: str = "-O2", defines=()) -> ctypes.CDLL:
 
 
 _U32P = ctypes.POINTER(ctypes.c_uint32)
+OVERRUN = 0xFFFFFFFF  # SPYNQ_CSIM_OVERRUN of hls/common/spynq_csim.h
 
 
 def _words(a) -> np.ndarray:
@@ -103,8 +104,11 @@ def call(kernel: str, net, net_words: int, inp, scalars, opt: str = "-O2", defin
     s = np.ascontiguousarray(list(scalars), np.uint32)
     n_out = lib.spynq_csim_out_words(net.ctypes.data_as(_U32P), net_words, s.ctypes.data_as(_U32P))
     out = np.zeros(max(n_out, 4), np.uint32)
-    lib.spynq_csim_run(net.ctypes.data_as(_U32P), net_words, inp.ctypes.data_as(_U32P), len(inp),
-                       s.ctypes.data_as(_U32P), out.ctypes.data_as(_U32P))
+    written = lib.spynq_csim_run(net.ctypes.data_as(_U32P), net_words, inp.ctypes.data_as(_U32P), len(inp),
+                                 s.ctypes.data_as(_U32P), out.ctypes.data_as(_U32P))
+    if written == OVERRUN:
+        raise RuntimeError(f"hls/{kernel}: the kernel wrote past the {n_out} output words it declares "
+                           "(a kernel bug; see stderr for the first word)")
     return out[:n_out]
 
 

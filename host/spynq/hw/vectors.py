@@ -1,8 +1,6 @@
 """Write test vectors for the Vitis C-simulation testbenches (hls/common/spynq_tb.h)."""
 from __future__ import annotations
 
-import inspect
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,29 +27,14 @@ def port_depths(kernel: str, overrides: dict | None = None) -> dict[str, tuple[s
     return out
 
 
-def _calling_kernel() -> str:
-    """The hls/ folder of the spynq.<pkg>.vectors module that called write_cases."""
-    from ..kernels import KERNELS
-
-    for frame in inspect.stack()[2:]:
-        pkg = frame.frame.f_globals.get("__name__", "").rpartition(".vectors")[0]
-        iface_mod = sys.modules.get(f"{pkg}.interface")
-        if iface_mod is not None:
-            for kernel, iface in KERNELS.items():
-                if iface in vars(iface_mod).values():
-                    return kernel
-    raise ValueError("write_cases: pass kernel= (the hls/ folder whose testbench reads the cases)")
-
-
-def write_cases(out_dir: Path, cases, kernel: str | None = None, overrides: dict | None = None) -> int:
+def write_cases(out_dir: Path, cases, kernel: str, overrides: dict | None = None) -> int:
     """cases: iterable of (net words, input words, golden out words, scalars of the top).
 
     Writes case<i>_{net,in,out}.bin (little-endian uint32) and cases.txt with one line
     "out_words scalar0 scalar1 ..." per case; returns the number of cases. A case that
     does not fit a port's m_axi depth (hls/<kernel>/<kernel>_kernel.h, with the overlay
     parameters `overrides`) raises CaseTooLarge: the testbench allocates exactly the depth.
-    `kernel` defaults to the kernel of the spynq.<pkg>.vectors module calling."""
-    kernel = kernel or _calling_kernel()
+    `kernel` is the hls/ folder whose testbench reads the cases."""
     depths = port_depths(kernel, overrides)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

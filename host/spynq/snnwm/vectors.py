@@ -44,7 +44,7 @@ def write(out_dir: Path, n_random: int = 20) -> int:
             net_buf, nw, rw, T, batch = packed_args(net, r)
             yield net_buf, rw, golden.run(net_buf, nw, rw, T, batch), (nw, T, batch)
 
-    return write_cases(out_dir, vectors())
+    return write_cases(out_dir, vectors(), kernel="snnwm")
 
 
 if __name__ == "__main__":

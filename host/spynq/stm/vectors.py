@@ -34,7 +34,7 @@ def write(out_dir: Path, n_random: int = 20) -> int:
             evw = encode.pack_evidence(net, ev)
             yield p.net, evw, golden.run(p.net, p.net_words, evw, len(ev)), (p.net_words, len(ev))
 
-    return write_cases(out_dir, vectors())
+    return write_cases(out_dir, vectors(), kernel="stm")
 
 
 if __name__ == "__main__":
