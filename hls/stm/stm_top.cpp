@@ -31,6 +31,7 @@ static_assert(STM_LANES >= 4 && STM_SAMPLE_ALIGN % STM_LANES == 0,
               "a lane group is a whole number of beats and every sample block starts on one");
 static_assert((STM_MAX_SAMPLES & (STM_MAX_SAMPLES - 1)) == 0 && STM_MAX_SAMPLES % STM_LANES == 0,
               "populations are whole lane groups; per-node rows are indexed by shifts");
+static_assert(STM_MAX_SAMPLES <= 4096, "sample and lane-group counts are 13-bit (STM_MULS)");
 static_assert(STM_MAX_HIDDEN >= 2 && STM_MAX_HIDDEN <= STM_MAX_NODES, "the root and at least one hidden child");
 static_assert(STM_EV_FUSE >= 1, "at least one evidence child per pass");
 static_assert(STM_MAX_STATES == 16, "tpar rows are indexed [row << 4 | col]");
@@ -178,7 +179,8 @@ PARAMS:
 // zmin_k, then S_k and 1/S_k, for hidden node v (the child) against its parent's samples.
 bool precompute(const StmNet& n, uint32_t v) {
     const uint32_t p = n.parent[v], nc = n.ns[v], np = n.ns[p], groups = (np + L - 1) / L;
-    const uint32_t crow = n.so[v], prow = n.so[p] / L, hv = n.hid[v], trips = nc * groups;
+    const uint32_t crow = n.so[v], prow = n.so[p] / L, hv = n.hid[v];
+    const uint32_t trips = (ap_uint<13>(nc) * ap_uint<13>(groups)).to_uint();  // counts <= 4096
     const bool table = n.kind[v] == (uint32_t)STM_KIND_TABLE;
     bool sat = false;
     uint32_t k = 0, g = 0, run_min = E_MAX;
@@ -330,7 +332,8 @@ WEIGHTS:
 // into P_p (or written, for p's first message) and rescaled again (powers of two only).
 void message(const StmNet& n, uint32_t v, uint32_t sh, bool first) {
     const uint32_t p = n.parent[v], nc = n.ns[v], np = n.ns[p], groups = (np + L - 1) / L;
-    const uint32_t crow = n.so[v], prow = n.so[p] / L, hv = n.hid[v], hp = n.hid[p], trips = nc * groups;
+    const uint32_t crow = n.so[v], prow = n.so[p] / L, hv = n.hid[v], hp = n.hid[p];
+    const uint32_t trips = (ap_uint<13>(nc) * ap_uint<13>(groups)).to_uint();  // counts <= 4096
     const bool table = n.kind[v] == (uint32_t)STM_KIND_TABLE;
     acc_t acc[L];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=0
