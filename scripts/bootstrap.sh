@@ -56,4 +56,6 @@ with zipfile.ZipFile(whl) as z:
 PYEOF
     rm -rf "$tmp"
 fi
+# The PYNQ-image test (tests/test_board_image.py) needs a Python 3.10: which one, or why it skips.
+echo "[bootstrap] board-image test: $("$VENV/bin/python" tests/test_board_image.py --find-python || true)"
 echo "[bootstrap] ready"

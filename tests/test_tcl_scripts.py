@@ -318,13 +318,25 @@ def test_overlay_needs_hls_ip_and_products(tmp_path):
 # Shell wrappers
 # ----------------------------------------------------------------------------------------
 def test_shell_scripts_parse_and_deploy_dry_run():
-    for sh in ("build_hls.sh", "build_overlay.sh", "deploy_board.sh"):
+    for sh in ("build_hls.sh", "build_overlay.sh", "build_wheel.sh", "deploy_board.sh"):
         subprocess.run(["bash", "-n", str(REPO / "scripts" / sh)], check=True, timeout=30)
     env = dict(os.environ, DRY_RUN="1", BOARD="xilinx@pynq")
     out = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, check=True,
                          capture_output=True, text=True, timeout=60).stdout
-    for item in ("overlays/zcu104/spynq_all.bit", "overlays/zcu104/spynq_all.hwh", "overlays.json", "host/spynq"):
-        assert item in out
+    # the wheel (it carries the overlay when one is built; the output says which) goes into
+    # root's pynq-venv offline, leaving the image's packages alone (tests/test_board_image.py
+    # runs this command on the image's Python stack)
+    assert "+ scripts/build_wheel.sh" in out and "overlays/zcu104/spynq_all.bit" in out
+    install = [ln for ln in out.splitlines() if ln.startswith("+ ssh -t xilinx@pynq ")]
+    assert len(install) == 1, out
+    for item in ("sudo -H", "source /etc/profile.d/pynq_venv.sh",
+                 "pip install --no-deps --no-build-isolation --no-index"):
+        assert item in install[0]
+    assert [ln for ln in out.splitlines() if ln.startswith("+ scp ") and "overlays/zcu104/notebooks/" in ln
+            and ln.endswith(" xilinx@pynq:/home/xilinx/jupyter_notebooks/spynq/")], out
+    root = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=dict(env, BOARD="root@pynq"),
+                          check=True, capture_output=True, text=True, timeout=60).stdout
+    assert "sudo" not in root and "pynq_venv.sh" in root
     env.pop("BOARD")
     p = subprocess.run([str(REPO / "scripts" / "deploy_board.sh")], env=env, capture_output=True, text=True,
                        timeout=60)

@@ -7,10 +7,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from .hw.cconfig import REPO, read_constants
+from .hw.cconfig import REPO, read_constants, repo_path
 
-OVERLAY_DIR = REPO / "overlays" / "zcu104"
-SPEC = OVERLAY_DIR / "overlays.json"
+SPEC = repo_path("overlays/zcu104/overlays.json")
 
 
 @lru_cache(maxsize=None)
@@ -74,7 +73,9 @@ def hls_defines(name: str, kernel: str) -> str:
 
 
 def bitfile(name: str) -> Path:
-    return OVERLAY_DIR / f"spynq_{name}.bit"
+    """The bitstream of overlay `name` (its .hwh beside it): the checkout's, else the
+    one the installed wheel carries."""
+    return repo_path(f"overlays/zcu104/spynq_{name}.bit")
 
 
 def from_bitfile(path) -> str | None:

@@ -11,7 +11,20 @@ from functools import lru_cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-HLS_DIR = REPO / "hls"
+# The repo files the package reads at run time (hls headers, overlays.json, notebooks,
+# built overlays) as an installed wheel carries them (scripts/build_wheel.sh stages them).
+DATA_DIR = Path(__file__).resolve().parents[1] / "_data"
+
+
+def repo_path(rel: str) -> Path:
+    """Repo file or folder `rel` (e.g. "hls", "overlays/zcu104/overlays.json"): the
+    checkout's when it has it, else the installed package's copy (when the package has
+    data at all, so that a missing file is reported where an install would hold it)."""
+    here = REPO / rel
+    return DATA_DIR / rel if DATA_DIR.is_dir() and not here.exists() else here
+
+
+HLS_DIR = repo_path("hls")
 _CONSTEXPR = re.compile(r"^\s*constexpr\s+(?:unsigned\s+)?(?:int|long|uint32_t|int64_t)\s+(\w+)\s*=\s*([^;]+);", re.M)
 
 
