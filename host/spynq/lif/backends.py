@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import overlays
 from ..bench import timed
-from ..hw import csim
+from ..hw import csim, runner
 from ..hw.board import resolve_backend
 
 from . import encode, golden, reference
@@ -74,8 +73,8 @@ def _sub_network(network: LifNetwork, call) -> LifNetwork:
 
 
 def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None, limits: dict = C) -> LifResult:
-    """Run the plan for a kernel with `limits` with call_fn(packed, raster_words, T, batch)
-    -> (out words, seconds)."""
+    """Run the plan for a kernel with `limits`, each call through call_fn(packed,
+    raster_words, T, batch) -> (out words, seconds)."""
     r = network.check_rasters(rasters)
     batch, T, _ = r.shape
     if batch > limits["LIF_MAX_BATCH"]:
@@ -122,27 +121,21 @@ def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int
 
 def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResult:
     """Run `network` on rasters (batch, T, n_in) bool; readouts of every layer.
-    `overlay=NAME` (csim, fpga): plan for that overlay's kernel (csim builds it so)."""
+
+    opts for the fixed-point backends (spynq.hw.runner.execute): overlay=NAME (csim, cosim:
+    build and plan as that overlay's kernel), ol= (fpga: a loaded overlay), timeout_s=,
+    opt= (csim), backpressure= (cosim). fpga plans for the overlay loaded on the board."""
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
-    if backend == "golden":
-        return run_fixed("golden", network, rasters, golden_call)
-    if backend == "csim":
-        opt, name = opts.get("opt", "-O2"), opts.get("overlay")
-        defines = overlays.kernel_params(name, "lif_delay")
+    info = {}
 
-        def call(p, rw, T, batch):
-            return csim.timed_call("lif_delay", p.net, p.net_words, rw, (T, batch), opt, defines)
+    def call(p, rw, T, batch):
+        out, dt, more = runner.execute("lif_delay", backend, p.net, p.net_words, rw, (T, batch), **opts)
+        info.update(more)
+        return out, dt
 
-        return run_fixed("csim", network, rasters, call, {"overlay": name} if name else None,
-                         overlays.limits("lif_delay", name))
-    if backend == "cosim":
-        from .cosim import run_cosim
-
-        return run_cosim(network, rasters, **opts)
-    if backend == "fpga":
-        from .driver import run_fpga
-
-        return run_fpga(network, rasters, **opts)
-    raise AssertionError(backend)  # resolve_backend admits only BACKENDS
+    res = run_fixed(backend, network, rasters, call, None,
+                    runner.limits("lif_delay", backend, opts.get("overlay"), opts.get("ol")))
+    res.info.update(info)
+    return res

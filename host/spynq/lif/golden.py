@@ -162,7 +162,7 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
     return out
 
 
-def out_words_for(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> int:
+def call_out_words(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> int:
     """Words the kernel writes for these arguments (4 when it rejects them)."""
     try:
         layers = parse_net(net, net_words, n_steps, batch)

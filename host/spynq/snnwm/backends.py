@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import overlays
 from ..bench import timed
-from ..hw import csim
+from ..hw import csim, runner
 from ..hw.board import resolve_backend
 
 from . import encode, golden, reference
@@ -63,27 +62,22 @@ def csim_call(net: np.ndarray, net_words: int, rasters: np.ndarray, n_steps: int
 
 
 def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmResult:
-    """Run `network` on rasters (batch, T, n_in) bool; readouts of every stage."""
+    """Run `network` on rasters (batch, T, n_in) bool; readouts of every stage.
+
+    opts for the fixed-point backends (spynq.hw.runner.execute): overlay=NAME (csim, cosim:
+    build and check as that overlay's kernel), ol= (fpga: a loaded overlay), timeout_s=,
+    opt= (csim), backpressure= (cosim). fpga checks against the overlay on the board."""
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
-    if backend == "golden":
-        return run_fixed("golden", network, rasters, golden_call)
-    if backend == "csim":  # overlay=NAME: built and limited as that overlay's kernel
-        opt, name = opts.get("opt", "-O2"), opts.get("overlay")
-        defines = overlays.kernel_params(name, "snnwm")
+    info = {}
 
-        def call(net, nw, rw, T, batch):
-            return csim.timed_call("snnwm", net, nw, rw, (T, batch), opt, defines)
+    def call(net, nw, rw, T, batch):
+        out, dt, more = runner.execute("snnwm", backend, net, nw, rw, (T, batch), **opts)
+        info.update(more)
+        return out, dt
 
-        return run_fixed("csim", network, rasters, call, {"overlay": name} if name else None,
-                         overlays.limits("snnwm", name))
-    if backend == "cosim":
-        from .cosim import run_cosim
-
-        return run_cosim(network, rasters, **opts)
-    if backend == "fpga":
-        from .driver import run_fpga
-
-        return run_fpga(network, rasters, **opts)
-    raise AssertionError(backend)  # resolve_backend admits only BACKENDS
+    res = run_fixed(backend, network, rasters, call, None,
+                    runner.limits("snnwm", backend, opts.get("overlay"), opts.get("ol")))
+    res.info.update(info)
+    return res
