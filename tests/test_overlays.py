@@ -13,6 +13,15 @@ from spynq.lif.encode import C as LIF_C
 from lif_cases import random_network, random_rasters
 
 
+@pytest.mark.parametrize("name", overlays.names())
+def test_overlay_fits_with_margin(name):
+    """<= 80 % of URAM, BRAM36 and DSP48E2, <= 70 % of LUT, by the resource ledger (FF
+    never binds first). The first kernels' "all" overlay needed 192 URAM (review 4.1)."""
+    total = resources.overlay_ledger(name)["total"]
+    for r in ("URAM", "BRAM36", "DSP", "LUT"):
+        assert total[r] <= platform.FIT_PCT[r] / 100 * platform.DEVICE[r], (name, r, total)
+
+
 def test_one_overlay_per_kernel_and_one_with_all():
     from spynq.kernels import KERNELS
 
