@@ -2,6 +2,7 @@
 # Build the spynq wheel for the board (or any machine without the repo):
 #   scripts/build_wheel.sh                  -> build/wheel/spynq-<version>-py3-none-any.whl
 #   WHEEL_DIR=/tmp/w scripts/build_wheel.sh (build there; the last line printed is the wheel)
+#   PYTHON=... (default .venv/bin/python), WHEEL_BACKEND=dir (default build/wheel-backend, below)
 # The package reads repo files at run time (hls/ headers and kernel sources, overlays.json)
 # and users want the notebooks and any built overlay: they are staged into a copy of the
 # package as spynq/_data/<repo path> (spynq.hw.cconfig.repo_path finds them there when no
@@ -41,7 +42,7 @@ echo "build_wheel: staged ${#data[@]} data files ($bits bitstream(s)) into spynq
 # The build backend's PEP 517 hook (what pip and `python -m build` call), run directly: no
 # build env, no index, a second. Its setuptools must be >= 64 (pyproject.toml) and write
 # wheels (>= 70.1, or the `wheel` package beside it); else a setuptools is fetched once and
-# unpacked into build/wheel-backend.
+# unpacked into WHEEL_BACKEND.
 backend=
 if ! "$PY" - 2>/dev/null <<'PYEOF'
 import setuptools
@@ -52,7 +53,7 @@ except ImportError:
     import wheel
 PYEOF
 then
-    backend=$PWD/build/wheel-backend/setuptools
+    backend=${WHEEL_BACKEND:-$PWD/build/wheel-backend}/setuptools
     if [ ! -d "$backend/setuptools" ]; then
         echo "build_wheel: $PY cannot build the wheel (setuptools < 64, or < 70.1 without 'wheel'): fetching setuptools" >&2
         tmp=$(mktemp -d)

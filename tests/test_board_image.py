@@ -2,11 +2,13 @@
 
 A venv reproduces the image (CPython 3.10, numpy 1.21.5, scipy 1.8.0, matplotlib 3.5.1 from
 Ubuntu 22.04; pip 22.0.2, setuptools 59.6.0; pynq 3.0.1), cached under build/board-image/
-by those versions. The wheel of scripts/build_wheel.sh installs there with
-`pip install --no-deps --no-build-isolation --no-index` (as scripts/deploy_board.sh does on
-the board), and the same smoke script then runs there, from a folder outside the repo, and
-here in the repo venv: every kernel's cpu and golden backends, the ledger, the notebooks'
-imports. The fixed-point results must agree bit for bit between the two.
+by those versions. The wheel of scripts/build_wheel.sh installs there by the command
+scripts/deploy_board.sh runs on the board (`pip install --no-deps --no-build-isolation
+--no-index` in the pynq-venv), and the same smoke script then runs there, from a folder
+outside the repo, and here in the repo venv: every kernel's cpu and golden backends, the
+loop schedules, the resource ledger, the notebooks' imports. The integer results (packed
+buffers, golden out words, spikes, counts, status, the cpu's MAP states) must agree bit for
+bit between the two.
 
 Python 3.10 comes from pyenv (`pyenv root`/versions/3.10.*), python3.10 on PATH, or
 SPYNQ_PYTHON310; without one the test skips and says so. `python tests/test_board_image.py
@@ -112,7 +114,8 @@ from pathlib import Path
 import numpy as np
 
 import spynq
-from spynq.hw import cconfig
+from spynq.hw import cconfig, schedule
+from spynq.kernels import KERNELS
 from spynq.hw.board import resolve_backend
 from spynq import overlays, resources
 from spynq.stm import backends as stm, encode as stm_encode, workloads
@@ -168,8 +171,11 @@ for nb in sorted(nb_dir.glob("*.ipynb")):
 print(json.dumps({
     "spynq": spynq.__file__, "hls_dir": str(cconfig.HLS_DIR), "data_dir": str(cconfig.DATA_DIR),
     "spec": str(overlays.SPEC), "overlays": list(overlays.names()), "auto": resolve_backend("auto"),
+    "bitfile": str(overlays.bitfile("all")),
+    "overlay_files": [p.exists() for p in (overlays.bitfile("all"), overlays.bitfile("all").with_suffix(".hwh"))],
     "numpy": np.__version__, "python": sys.version.split()[0], "notebooks": notebooks,
     "ledger": resources.as_json(overlays.names()),
+    "schedules": {k: {n: [l.ii, l.depth] for n, l in schedule.declared(k).loops.items()} for k in KERNELS},
 }))
 '''
 
@@ -182,8 +188,17 @@ def test_wheel_installs_and_runs_on_the_pynq_image_stack(tmp_path):
     python = image_venv(py, version)
     t_venv = time.perf_counter() - t0
 
-    env = dict(os.environ, WHEEL_DIR=str(tmp_path / "wheel"), PYTHON=sys.executable)
-    p = _run([REPO / "scripts" / "build_wheel.sh"], 600, env=env)
+    # The wheel, built from a copy of the checkout holding a stand-in bitstream pair (none is
+    # built here, B3): a built overlay must ship and be found.
+    src = tmp_path / "checkout"
+    for d in ("scripts", "host/spynq", "sim/spynq_sim", "hls", "overlays/zcu104"):
+        shutil.copytree(REPO / d, src / d, ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    shutil.copy(REPO / "pyproject.toml", src)
+    for ext in (".bit", ".hwh"):
+        (src / "overlays" / "zcu104" / f"spynq_all{ext}").write_text(f"stand-in {ext}")
+    env = dict(os.environ, WHEEL_DIR=str(tmp_path / "wheel"), PYTHON=sys.executable,
+               WHEEL_BACKEND=str(REPO / "build" / "wheel-backend"))  # fetched once, kept across runs
+    p = _run([src / "scripts" / "build_wheel.sh"], 600, env=env)
     assert p.returncode == 0, f"build_wheel.sh failed:\n{p.stderr[-3000:]}"
     wheel = Path(p.stdout.strip().splitlines()[-1])
     # The install command scripts/deploy_board.sh runs on the board (as root: no sudo), with
@@ -221,6 +236,8 @@ def test_wheel_installs_and_runs_on_the_pynq_image_stack(tmp_path):
     assert img["hls_dir"] == str(Path(img["data_dir"]) / "hls"), "the wheel read hls/ from outside itself"
     assert img["spec"] == str(Path(img["data_dir"]) / "overlays" / "zcu104" / "overlays.json")
     assert img["auto"] == "cpu", "pynq 3.0.1 without a board must leave backend='auto' on the cpu"
+    assert img["bitfile"] == str(Path(img["data_dir"]) / "overlays" / "zcu104" / "spynq_all.bit")
+    assert img["overlay_files"] == [True, True], "the built overlay (.bit + .hwh) did not ship in the wheel"
     shipped = sorted(p.name for p in (REPO / "overlays" / "zcu104" / "notebooks").glob("*.ipynb"))
     assert sorted(img["notebooks"]) == shipped, "the wheel does not carry every notebook"
 
@@ -241,6 +258,7 @@ def test_wheel_installs_and_runs_on_the_pynq_image_stack(tmp_path):
     assert not bad, f"packed inputs differ between numpy {IMAGE['numpy']} and {np.__version__}: {bad}"
     bad = [k for k in a.files if k not in inputs and not (a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]))]
     assert not bad, f"results differ between the image stack and the repo venv: {bad}"
+    assert img["schedules"] == here["schedules"], "the loop schedules from the wheel differ from the repo's"
     if not list((REPO / "build" / "hls").glob("*/*/reports/*_csynth.xml")):  # csynth figures: repo only
         assert img["ledger"] == here["ledger"], "the resource ledger from the wheel differs from the repo's"
     print(f"\nboard image: venv {t_venv:.1f} s, wheel {wheel.stat().st_size / 1024:.0f} KiB, "
