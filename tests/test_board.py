@@ -20,12 +20,11 @@ def overlay():
 
 def test_stm_fpga_matches_golden(overlay):
     from spynq.stm import backends, workloads
-    from spynq.stm.driver import run_fpga
 
     for build in workloads.ALL:
         wl = build()
         pops, ev = wl.network.sample(1000, seed=0), wl.evidence(8, seed=1)
-        fpga = run_fpga(wl.network, pops, ev, overlay=overlay)
+        fpga = backends.infer(wl.network, pops, ev, "fpga", ol=overlay)
         golden = backends.infer(wl.network, pops, ev, "golden")
         np.testing.assert_array_equal(fpga.raw_weights, golden.raw_weights)
         np.testing.assert_array_equal(fpga.status, golden.status)

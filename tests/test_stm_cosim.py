@@ -1,11 +1,11 @@
 """STM in co-simulation: the HLS C++ behind the Vitis-shaped shell in Verilator, driven by
-the unchanged PYNQ driver, agrees bit for bit with the golden model; the bus moves the
+the unchanged PYNQ driver (spynq.hw.runner), agrees bit for bit with the golden model; the bus moves the
 buffers at close to one beat per cycle under random backpressure."""
 import numpy as np
 import pytest
 
 from spynq.stm import encode, golden, workloads
-from spynq.stm.cosim import cosim_jobs
+from spynq.hw import runner
 from spynq.hw.interface import M_AXI_BEAT_BYTES
 
 from conftest import verilator_root
@@ -31,7 +31,7 @@ def cosim_run():
     for build in workloads.ALL:
         wl = build()
         cases.append(packed_case(wl.network, wl.network.sample(300, seed=4), wl.evidence(4, seed=5)))
-    results = cosim_jobs([c + (120.0,) for c in cases], timeout_s=1500)
+    results = runner.cosim_calls("stm", cases, timeout_s=1500)
     return cases, results
 
 
@@ -53,7 +53,7 @@ def test_shell_dma_moves_the_modelled_beats(cosim_run):
     cases, results = cosim_run
     beats = cycles = 0
     for (net, words, ev, batch), res in zip(cases, results):
-        moved = (-(-words // 4) + len(ev) // 4 + golden.out_words(net, words, batch) // 4)
+        moved = (-(-words // 4) + len(ev) // 4 + golden.call_out_words(net, words, batch) // 4)
         assert res.cycles["read_beats"] + res.cycles["write_beats"] == moved
         beats += moved
         cycles += res.cycles["read_cycles"] + res.cycles["write_cycles"]

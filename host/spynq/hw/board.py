@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cconfig import REPO
+from .. import overlays
 
-# The overlay with all three kernels (overlays/zcu104/overlays.json, "all").
-OVERLAY_BIT = REPO / "overlays" / "zcu104" / "spynq_all.bit"
+# The overlay with all three kernels (overlays/zcu104/overlays.json, "all"), in the
+# checkout or, installed from the wheel, in its package data.
+OVERLAY_BIT = overlays.bitfile("all")
 
 
 def overlay_loaded() -> bool:
@@ -52,5 +53,7 @@ def load_overlay(bitfile: Path | str | None = None):
         raise FileNotFoundError(f"{path} not found: build it with scripts/build_overlay.sh <name> on a Vivado "
                                 "machine, then copy the .bit and .hwh to the board (scripts/deploy_board.sh)")
     import pynq
+
+    from . import runner  # noqa: F401  (defines the kernels' drivers, which pynq binds by VLNV)
 
     return pynq.Overlay(str(path))

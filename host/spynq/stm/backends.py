@@ -13,11 +13,10 @@ import time
 
 import numpy as np
 
-from .. import overlays
-from ..hw import csim
+from ..hw import csim, runner
 from ..hw.board import resolve_backend
 
-from . import encode, golden, reference
+from . import encode, reference
 from .model import Network
 from .result import ST_BAD_NET, StmResult
 
@@ -49,13 +48,20 @@ def run_cpu(network: Network, pops: dict, evidence) -> StmResult:
                      np.zeros(len(w), np.int64), None, dt)
 
 
-def run_golden(network: Network, pops: dict, evidence) -> StmResult:
-    packed = encode.pack_network(network, pops)
+def run_fixed(backend: str, network: Network, pops: dict, evidence, **opts) -> StmResult:
+    """One kernel call on a fixed-point backend through spynq.hw.runner.execute; opts:
+    overlay=NAME (csim, cosim: build and check as that overlay's kernel), ol= (fpga: a loaded
+    overlay), timeout_s=, opt= (csim), backpressure= (cosim). fpga checks against the
+    overlay loaded on the board."""
+    packed = encode.pack_network(network, pops, runner.limits("stm", backend, opts.get("overlay"), opts.get("ol")))
     ev = encode.pack_evidence(network, evidence)
     batch = len(network.evidence_array(evidence))
-    t0 = time.perf_counter()
-    out = golden.run(packed.net, packed.net_words, ev, batch)
-    return _fixed_result("golden", network, pops, packed, out, batch, time.perf_counter() - t0)
+    out, seconds, info = runner.execute("stm", backend, packed.net, packed.net_words, ev, (batch,), **opts)
+    return _fixed_result(backend, network, pops, packed, out, batch, seconds, info)
+
+
+def run_golden(network: Network, pops: dict, evidence) -> StmResult:
+    return run_fixed("golden", network, pops, evidence)
 
 
 def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: str = "-O2") -> np.ndarray:
@@ -63,31 +69,9 @@ def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: 
     return csim.call("stm", net, net_words, ev, (batch,), opt)
 
 
-def run_csim(network: Network, pops: dict, evidence, opt: str = "-O2", overlay: str | None = None) -> StmResult:
-    """The HLS C++ natively; `overlay`: built and limited as that overlay's kernel."""
-    packed = encode.pack_network(network, pops, overlays.limits("stm", overlay))
-    ev = encode.pack_evidence(network, evidence)
-    batch = len(network.evidence_array(evidence))
-    out, seconds = csim.timed_call("stm", packed.net, packed.net_words, ev, (batch,), opt,
-                                   overlays.kernel_params(overlay, "stm"))
-    return _fixed_result("csim", network, pops, packed, out, batch, seconds, {"overlay": overlay} if overlay else None)
-
-
 def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts) -> StmResult:
     """Posterior weights of the root for each evidence set on the chosen backend."""
     backend = resolve_backend(backend)
     if backend == "cpu":
         return run_cpu(network, pops, evidence)
-    if backend == "golden":
-        return run_golden(network, pops, evidence)
-    if backend == "csim":
-        return run_csim(network, pops, evidence, **opts)
-    if backend == "cosim":
-        from .cosim import run_cosim
-
-        return run_cosim(network, pops, evidence, **opts)
-    if backend == "fpga":
-        from .driver import run_fpga
-
-        return run_fpga(network, pops, evidence, **opts)
-    raise AssertionError(backend)  # resolve_backend admits only BACKENDS
+    return run_fixed(backend, network, pops, evidence, **opts)

@@ -36,9 +36,11 @@ class Packed:
 def check_limits(network: Network, pops: dict, limits: dict = C) -> None:
     """Reject what a kernel with `limits` (its config constants; an overlay may have
     smaller ones, spynq.overlays.limits) cannot take."""
-    n_nodes = len(network.nodes)
+    n_nodes, n_hidden = len(network.nodes), len(network.hidden_nodes)
     if n_nodes > limits["STM_MAX_NODES"]:
         raise ValueError(f"{network.name}: {n_nodes} nodes, the kernel takes at most {limits['STM_MAX_NODES']}")
+    if n_hidden > limits["STM_MAX_HIDDEN"]:
+        raise ValueError(f"{network.name}: {n_hidden} hidden nodes, the kernel takes at most {limits['STM_MAX_HIDDEN']}")
     for node in network.hidden_nodes:
         n = len(pops[node.name])
         if not 1 <= n <= limits["STM_MAX_SAMPLES"]:

@@ -111,7 +111,7 @@ def precompute(child: NodeQ, parent: NodeQ):
     return L, recip, bool((zmin > SAT_GUARD).any())
 
 
-def out_words(net: np.ndarray, net_words: int, batch: int) -> int:
+def call_out_words(net: np.ndarray, net_words: int, batch: int) -> int:
     """Words the kernel writes to out: whole rows, or one beat when the net is rejected."""
     try:
         nodes = parse_net(net, net_words)
