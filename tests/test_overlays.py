@@ -75,3 +75,31 @@ def test_call_plan_follows_the_kernel_limits():
     b = lif_backends.run_fixed("golden", net, r, lif_backends.golden_call, limits=small)
     for x, y in zip(a.spikes + a.raw["v_last"], b.spikes + b.raw["v_last"]):
         np.testing.assert_array_equal(x, y)
+
+
+def test_register_map_checked_against_the_hwh():
+    """spynq.Overlay refuses a kernel whose .hwh register map (what pynq reads from it)
+    puts an argument elsewhere than spynq's interface does."""
+    from types import SimpleNamespace
+
+    from spynq.hw.board import check_registers
+    from spynq.stm.interface import STM_INTERFACE
+
+    hwh = STM_INTERFACE.register_map()
+    check_registers(SimpleNamespace(interface=STM_INTERFACE, _registers=hwh))
+    shifted = {k: dict(v, address_offset=v["address_offset"] + (8 if k == "batch" else 0)) for k, v in hwh.items()}
+    with pytest.raises(RuntimeError, match="batch"):
+        check_registers(SimpleNamespace(interface=STM_INTERFACE, _registers=shifted))
+
+
+def test_overlay_class_is_a_pynq_overlay_and_needs_a_bitstream(tmp_path):
+    import pynq
+
+    import spynq
+
+    assert issubclass(spynq.Overlay, pynq.Overlay) and spynq.Overlay is spynq.Overlay
+    with pytest.raises(FileNotFoundError, match="build_overlay.sh"):
+        spynq.Overlay(tmp_path / "spynq_all.bit")
+    (tmp_path / "base.bit").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a spynq overlay"):
+        spynq.Overlay(tmp_path / "base.bit")

@@ -29,6 +29,7 @@ _CONSTEXPR = re.compile(r"^\s*constexpr\s+(?:unsigned\s+)?(?:int|long|uint32_t|i
 
 
 def _eval(expr: str, env: dict) -> int:
+    expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]+\b", r"\1", expr)  # 0xBAADF00Du, 1ull
     tree = ast.parse(expr.strip(), mode="eval")
     allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
                ast.Add, ast.Sub, ast.Mult, ast.LShift, ast.RShift, ast.USub, ast.FloorDiv)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
+from .cconfig import read_constants
 from .interface import (AP_CTRL, AP_DONE, AP_IDLE, AP_START, AUTO_RESTART, GIE, IER, ISR,
                         KernelInterface)
 
@@ -25,6 +26,9 @@ except ImportError:  # pragma: no cover - exercised only without pynq
     _DefaultIP = object
 
 DEFAULT_TIMEOUT_S = 10.0
+# What the host fills an output buffer with before each call (hls/common/spynq_words.h):
+# a word the kernel leaves unwritten comes back as this, not as the last call's data.
+OUT_POISON = read_constants("common/spynq_words.h")["SPYNQ_POISON_WORD"]
 
 
 def description_dict(iface: KernelInterface, phys_addr: int, device: Any = None,
@@ -146,30 +150,48 @@ class KernelDriver(_DefaultIP):
             self.mmio.write(ISR, isr)
         return isr
 
-    # ---- one call
-    def call(self, out_words: int, timeout_s: float = DEFAULT_TIMEOUT_S, **values):
-        """One call on uint32 word arrays: a pynq buffer per input pointer (filled from
-        its array), one of `out_words` words for the output pointer; runs, frees them and
-        returns (output words, seconds from start to done, MMIO polling included)."""
-        import numpy as np
+    # ---- buffers and one call
+    def buffer(self, arg: str, n_words: int):
+        """The reusable pynq buffer of pointer argument `arg`, at least n_words long:
+        allocated cacheable once (grown when a call needs more), so the CPU fills and
+        reads it at cached speed; `run` flushes inputs before start and invalidates the
+        output after done (sync_to_device / sync_from_device), as cacheable buffers need."""
         import pynq
 
-        target = getattr(self, "device", None)
+        bufs = self.__dict__.setdefault("_spynq_buffers", {})
+        buf = bufs.get(arg)
+        if buf is None or len(buf) < n_words:
+            if buf is not None:
+                buf.freebuffer()
+            buf = pynq.allocate(max(int(n_words), 4), "u4", target=getattr(self, "device", None), cacheable=True)
+            bufs[arg] = buf
+        return buf
+
+    def free_buffers(self) -> None:
+        for buf in self.__dict__.pop("_spynq_buffers", {}).values():
+            buf.freebuffer()
+
+    def call(self, out_words: int, timeout_s: float = DEFAULT_TIMEOUT_S, **values):
+        """One call on uint32 word arrays: the input pointers' buffers filled from their
+        arrays, the output's `out_words` long; runs and returns (output words, seconds from
+        start to done, MMIO polling included). Buffers are kept for the next call."""
+        import numpy as np
+
         (out_arg,) = [a.name for a in self.interface.pointers if a.direction == "out"]
         bufs = {}
-        try:
-            for a in self.interface.pointers:
-                data = np.zeros(out_words, np.uint32) if a.name == out_arg \
-                    else np.asarray(values.pop(a.name), np.uint32)
-                bufs[a.name] = pynq.allocate(max(len(data), 4), np.uint32, target=target)
-                bufs[a.name][:len(data)] = data
-            t0 = time.perf_counter()
-            self.run(timeout_s=timeout_s, **values, **bufs)
-            seconds = time.perf_counter() - t0
-            return np.array(bufs[out_arg][:out_words]), seconds
-        finally:
-            for b in bufs.values():
-                b.freebuffer()
+        for a in self.interface.pointers:
+            if a.name == out_arg:
+                bufs[a.name] = buf = self.buffer(a.name, out_words)
+                buf[:] = OUT_POISON
+                buf.flush()  # no dirty cache line of a cacheable buffer may land after the kernel's writes
+            else:
+                data = np.asarray(values.pop(a.name), np.uint32)
+                bufs[a.name] = buf = self.buffer(a.name, len(data))
+                buf[:len(data)] = data
+        t0 = time.perf_counter()
+        self.run(timeout_s=timeout_s, **values, **bufs)
+        seconds = time.perf_counter() - t0
+        return np.array(bufs[out_arg][:out_words]), seconds
 
     def run(self, timeout_s: float = DEFAULT_TIMEOUT_S, **values) -> None:
         """sync_to_device the input buffers, write all arguments, start, wait, then
