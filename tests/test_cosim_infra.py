@@ -67,6 +67,7 @@ def cosim():
         "poison_last": CosimJob(H + "vscale_round_trip", (POISON_LAST[0], SCALE, *POISON_LAST[1:])),
         "many": CosimJob(H + "vscale_many", ((3, 17), 5)),
         "registers": CosimJob(H + "register_checks"),
+        "status_then_wait": CosimJob(H + "status_read_then_wait"),
         "raw_offsets": CosimJob(H + "raw_register_run"),
         "no_sync_to": CosimJob(H + "forget_sync_to_device"),
         "no_sync_from": CosimJob(H + "forget_sync_from_device"),
@@ -80,6 +81,12 @@ def cosim():
                              timeout_s=600, extra_sys_path=[str(FIXTURES)], backpressure=BP,
                              master_backpressure=MASTER_BP)
     return dict(zip(jobs, results))
+
+
+def test_status_read_does_not_lose_ap_done(cosim):
+    """is_idle after the run reads (and clears) ap_done; wait() still sees it."""
+    polls, first = cosim["status_then_wait"].raise_for_error().value
+    assert polls == 1 and first == 6
 
 
 def _broken_cosim(define: str, job):

@@ -103,3 +103,16 @@ def test_overlay_class_is_a_pynq_overlay_and_needs_a_bitstream(tmp_path):
     (tmp_path / "base.bit").write_bytes(b"")
     with pytest.raises(ValueError, match="not a spynq overlay"):
         spynq.Overlay(tmp_path / "base.bit")
+
+
+def test_off_the_board_session_and_energy_say_why():
+    """No board here: the session falls back to the cpu backend and says so, and the
+    energy column is None with the reason (pynq's own get_rails finds no PMBus)."""
+    from spynq.hw import board, power
+
+    backend, ol, why = board.session()
+    assert (backend, ol) == ("cpu", None) and "cpu and golden" in why
+    calls = []
+    m = power.measure(lambda: calls.append(1), repeats=3)
+    assert len(calls) == 3 and m["joules"] is None and m["watts"] is None and m["why"]
+    assert not board.overlay_loaded()

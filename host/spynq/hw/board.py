@@ -99,6 +99,30 @@ def _overlay_class():
     return Overlay
 
 
+def session(bitfile: Path | str | None = None):
+    """(backend, overlay, note) for a notebook or script: ("fpga", spynq.Overlay, ...) on a
+    ZCU104 whose spynq bitstream is present, else ("cpu", None, why) - the fixed-point
+    golden model runs everywhere beside it."""
+    import warnings
+
+    try:
+        import pynq
+
+        with warnings.catch_warnings():  # pynq warns "No devices found" on a workstation
+            warnings.simplefilter("ignore")
+            on_board = bool(pynq.Device.devices)
+    except Exception as e:  # no pynq, no XRT
+        return "cpu", None, f"no PYNQ board here ({type(e).__name__}): cpu and golden backends only"
+    if not on_board:
+        return "cpu", None, "no PYNQ device here: cpu and golden backends only"
+    path = Path(bitfile or OVERLAY_BIT)
+    if not path.exists():
+        return "cpu", None, (f"{path.name} not found (no bitstream ships with spynq: build it with "
+                             "scripts/build_overlay.sh on a Vivado machine): cpu and golden backends only")
+    ol = load_overlay(path)
+    return "fpga", ol, f"spynq overlay '{ol.name}' loaded, PL clock {ol.clock_mhz:g} MHz"
+
+
 def load_overlay(bitfile: Path | str | None = None):
     """The spynq overlay on this board (spynq.Overlay; downloaded if the PL holds another)."""
     return _overlay_class()(bitfile)

@@ -109,7 +109,11 @@ class KernelDriver(_DefaultIP):
                 self.mmio.write(off, v)
 
     def read_ctrl(self) -> int:
-        return self.mmio.read(AP_CTRL)
+        """AP_CTRL; ap_done is clear-on-read, so a done seen here is kept for wait()."""
+        ctrl = self.mmio.read(AP_CTRL)
+        if ctrl & AP_DONE:
+            self.__dict__["_done_latched"] = True
+        return ctrl
 
     @property
     def is_idle(self) -> bool:
@@ -117,20 +121,22 @@ class KernelDriver(_DefaultIP):
 
     def start(self) -> None:
         """Set ap_start (auto_restart off)."""
+        self.__dict__["_done_latched"] = False
         self.mmio.write(AP_CTRL, AP_START)
 
-    def wait(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
-        """Poll AP_CTRL until ap_done (clear on read) or raise TimeoutError.
+    def wait(self, timeout_s: float = DEFAULT_TIMEOUT_S, spin_polls: int = 200, max_sleep_s: float = 1e-3) -> int:
+        """Poll AP_CTRL until ap_done or raise TimeoutError. The first `spin_polls` polls
+        spin (short calls; in co-simulation each poll advances time), then the poller
+        backs off to sleeps up to `max_sleep_s`, so a long call does not pin an A53 core.
 
         The deadline is wall-clock; at least one poll happens even with timeout_s=0.
-        Returns the number of polls (useful in co-simulation, where each one advances time).
-        """
+        Returns the number of polls."""
         deadline = time.monotonic() + float(timeout_s)
-        polls = 0
+        polls, sleep = 0, 1e-5
         while True:
-            ctrl = self.mmio.read(AP_CTRL)
+            ctrl = self.read_ctrl()
             polls += 1
-            if ctrl & AP_DONE:
+            if self.__dict__.pop("_done_latched", False):
                 return polls
             if time.monotonic() >= deadline:
                 raise TimeoutError(
@@ -138,6 +144,9 @@ class KernelDriver(_DefaultIP):
                     f"(AP_CTRL=0x{ctrl:02x}: start={ctrl & AP_START and 1}, idle={(ctrl & AP_IDLE) >> 2}, "
                     f"auto_restart={(ctrl & AUTO_RESTART) >> 7}; {polls} polls). "
                     "The kernel is hung or the timeout is too short.")
+            if polls > spin_polls:
+                time.sleep(sleep)
+                sleep = min(2 * sleep, max_sleep_s)
 
     def enable_interrupt(self, done: bool = True, ready: bool = False) -> None:
         self.mmio.write(IER, (1 if done else 0) | (2 if ready else 0))
@@ -171,10 +180,12 @@ class KernelDriver(_DefaultIP):
         for buf in self.__dict__.pop("_spynq_buffers", {}).values():
             buf.freebuffer()
 
-    def call(self, out_words: int, timeout_s: float = DEFAULT_TIMEOUT_S, **values):
+    def call(self, out_words: int, timeout_s: float = DEFAULT_TIMEOUT_S, timer=None, **values):
         """One call on uint32 word arrays: the input pointers' buffers filled from their
-        arrays, the output's `out_words` long; runs and returns (output words, seconds from
-        start to done, MMIO polling included). Buffers are kept for the next call."""
+        arrays, the output's `out_words` long; runs and returns (output words, seconds).
+        Seconds: from start to done on the host clock (MMIO polling included), or, with the
+        overlay's perf `timer`, the kernel's cycles ap_start..interrupt (see `run`); then
+        self.last_cycles holds them. Buffers are kept for the next call."""
         import numpy as np
 
         (out_arg,) = [a.name for a in self.interface.pointers if a.direction == "out"]
@@ -189,13 +200,20 @@ class KernelDriver(_DefaultIP):
                 bufs[a.name] = buf = self.buffer(a.name, len(data))
                 buf[:len(data)] = data
         t0 = time.perf_counter()
-        self.run(timeout_s=timeout_s, **values, **bufs)
+        cycles = self.run(timeout_s=timeout_s, timer=timer, **values, **bufs)
         seconds = time.perf_counter() - t0
-        return np.array(bufs[out_arg][:out_words]), seconds
+        self.last_host_seconds = seconds
+        self.last_cycles = cycles
+        return np.array(bufs[out_arg][:out_words]), seconds if cycles is None else cycles / timer.clock_hz
 
-    def run(self, timeout_s: float = DEFAULT_TIMEOUT_S, **values) -> None:
+    def run(self, timeout_s: float = DEFAULT_TIMEOUT_S, timer=None, **values):
         """sync_to_device the input buffers, write all arguments, start, wait, then
-        sync_from_device the output buffers. Every argument must be given."""
+        sync_from_device the output buffers. Every argument must be given.
+
+        With the overlay's perf `timer` (spynq.hw.perf_timer.PerfTimer) the kernel's
+        interrupt is enabled, the timer started right before ap_start and stopped in
+        hardware by the interrupt; returns the cycles (else None). The interrupt is then
+        acknowledged, so the shared stop line falls again for the next measurement."""
         iface = self.interface
         missing = [a.name for a in iface.args if a.name not in values]
         if missing:
@@ -204,11 +222,20 @@ class KernelDriver(_DefaultIP):
             if a.direction in ("in", "inout") and hasattr(values[a.name], "sync_to_device"):
                 values[a.name].sync_to_device()
         self.write_args(**values)
+        if timer is not None:
+            self.clear_interrupt()
+            self.enable_interrupt(done=True)
+            timer.start()
         self.start()
         self.wait(timeout_s)
+        cycles = None
+        if timer is not None:
+            cycles = timer.wait_stopped(timeout=timeout_s)
+            self.clear_interrupt()
         for a in iface.pointers:
             if a.direction in ("out", "inout") and hasattr(values[a.name], "sync_from_device"):
                 values[a.name].sync_from_device()
+        return cycles
 
 
 def _address_of(value, name: str) -> int:

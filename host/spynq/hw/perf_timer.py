@@ -118,3 +118,19 @@ class PerfTimer(_Base):
     @staticmethod
     def seconds(cycles: int, clock_hz: float) -> float:
         return cycles / float(clock_hz)
+
+    @property
+    def clock_hz(self) -> float:
+        """The clock the timer counts: what the board reports (pynq.Clocks), else the PL
+        clock the overlay was built for (hls/common/spynq_platform.h)."""
+        try:
+            import pynq
+
+            mhz = float(pynq.Clocks.fclk0_mhz)
+            if mhz > 0:
+                return mhz * 1e6
+        except Exception:  # no PS clock registers (workstation, co-simulation)
+            pass
+        from .platform import PL_CLOCK_HZ
+
+        return float(PL_CLOCK_HZ)

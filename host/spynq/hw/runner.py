@@ -53,8 +53,10 @@ def _check_signature(iface) -> None:
                         f"not {[a.name for a in iface.args]}")
 
 
-def call_words(ip: KernelDriver, net, net_words: int, inp, scalars, timeout_s: float = DEFAULT_TIMEOUT_S):
-    """One call through a kernel driver (board or co-simulation): (out words, seconds)."""
+def call_words(ip: KernelDriver, net, net_words: int, inp, scalars, timeout_s: float = DEFAULT_TIMEOUT_S,
+               timer=None):
+    """One call through a kernel driver (board or co-simulation): (out words, seconds);
+    with the overlay's perf `timer`, seconds are the kernel's own (KernelDriver.call)."""
     iface = ip.interface
     _check_signature(iface)
     (p_net, p_in, _), (s_words, *s_rest) = iface.pointers, iface.scalars
@@ -62,7 +64,7 @@ def call_words(ip: KernelDriver, net, net_words: int, inp, scalars, timeout_s: f
         raise TypeError(f"{iface.top} takes scalars {[a.name for a in s_rest]} after net_words, got {len(scalars)}")
     args = {p_net.name: net, p_in.name: inp, s_words.name: int(net_words)}
     args.update({a.name: int(v) for a, v in zip(s_rest, scalars)})
-    return ip.call(out_words(kernel_of(iface), net, net_words, scalars), timeout_s, **args)
+    return ip.call(out_words(kernel_of(iface), net, net_words, scalars), timeout_s, timer, **args)
 
 
 def host_job(device, kernel: str, net, net_words: int, inp, scalars, timeout_s: float = DEFAULT_TIMEOUT_S):
@@ -127,9 +129,15 @@ def execute(kernel: str, backend: str, net, net_words: int, inp, scalars, *, ove
 
         ol = ol or load_overlay()
         ip = getattr(ol, f"{KERNELS[kernel].top}_0")  # block-design instance name, see overlays/zcu104
-        out, dt = call_words(ip, net, net_words, inp, scalars, timeout_s)
-        return out, dt, {"overlay": overlays.of(ol),
-                         "source": "wall clock around start..done (includes MMIO polling)"}
+        timer = getattr(ol, "perf_timer_0", None)  # rtl/axi_perf_timer.v, stopped by the kernel interrupt
+        out, dt = call_words(ip, net, net_words, inp, scalars, timeout_s, timer)
+        info = {"overlay": overlays.of(ol), "host_seconds": ip.last_host_seconds}
+        if timer is not None:
+            info.update(cycles=ip.last_cycles, clock_hz=timer.clock_hz,
+                        source=f"measured: perf timer, ap_start..interrupt at {timer.clock_hz / 1e6:g} MHz")
+        else:
+            info["source"] = "measured: host wall clock around start..done (MMIO polling included)"
+        return out, dt, info
     raise ValueError(f"backend {backend!r} is not a fixed-point backend {FIXED_BACKENDS}")
 
 
