@@ -51,6 +51,37 @@ def time_call(fn, repeats: int = 3, warmup: int = 1, budget_s: float = 30.0) -> 
     return statistics.median(times)
 
 
+def fpga_call(run, repeats: int = 3) -> tuple[float, dict]:
+    """Median seconds of `run()` (a backend call on "fpga" returning a result with
+    .seconds and .info) after one warm-up, as the CPU rows are timed; the info of the last
+    call says how it was measured (perf timer or host clock), with the host seconds."""
+    run()
+    results = [run() for _ in range(max(repeats, 1))]
+    info = dict(results[-1].info)
+    if "host_seconds" in info:
+        info["host_seconds"] = statistics.median(r.info["host_seconds"] for r in results)
+    return statistics.median(r.seconds for r in results), info
+
+
+def native_row_available() -> tuple[bool, str]:
+    """Whether this machine can build the HLS C++ natively (g++ and the ap_types headers;
+    a board image usually has neither the headers nor a reason to)."""
+    import shutil
+
+    from .hw.csim import ap_types_dir
+
+    if shutil.which("g++") is None:
+        return False, "no g++"
+    try:
+        ap_types_dir()
+    except FileNotFoundError as e:
+        return False, str(e)
+    return True, ""
+
+
+NATIVE_SOURCE = "measured: the kernel's bit-exact fixed-point C++ (csim) at g++ -O3, a speed reference for csim"
+
+
 def progress(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 

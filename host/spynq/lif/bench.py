@@ -19,10 +19,12 @@ def shapes(T: int):
 
 
 def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: bool = True) -> list:
-    from ..hw.board import overlay_loaded
+    from ..hw.board import session
 
     rows = []
-    on_board = overlay_loaded()
+    backend, ol, note = session()
+    native, why_not = bench.native_row_available()
+    bench.progress(note + ("" if native else f"; no native row ({why_not})"))
     for T in steps:
         for name, shape in shapes(T).items():
             net, r = shape.network, shape.rasters(batch, seed=1)
@@ -34,14 +36,15 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
             add("cpu", bench.time_call(lambda: backends.run(net, r, "cpu"), repeats), "measured")
             if golden:
                 add("golden", bench.time_call(lambda: backends.run(net, r, "golden"), 1, 0), "measured")
-            add("native-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats),
-                "measured: the HLS C++ built with g++ -O3")
+            if native:
+                add("native-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats),
+                    bench.NATIVE_SOURCE)
             spikes = backends.run(net, r, "golden").spikes
             rep = cycles.lif_cycles(net, r, spikes)
             add("fpga-model", rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, **rep.summary())
-            if on_board:
-                res = backends.run(net, r, "fpga")
-                add("fpga", res.seconds, "measured on the board", **res.info)
+            if backend == "fpga":
+                seconds, info = bench.fpga_call(lambda: backends.run(net, r, "fpga", ol=ol), repeats)
+                add("fpga", seconds, info["source"], **info)
     out_dir = Path(out_dir)
     bench.print_table(rows)
     bench.write_json(rows, out_dir / "lif_bench.json", {"batch": batch, "steps": list(steps)})

@@ -11,10 +11,12 @@ SIZES = (1000, 2000, 4000)
 
 
 def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None, golden: bool = True) -> list:
-    from ..hw.board import overlay_loaded
+    from ..hw.board import session
 
     rows = []
-    on_board = overlay_loaded()
+    backend, ol, note = session()
+    native, why_not = bench.native_row_available()
+    bench.progress(note + ("" if native else f"; no native row ({why_not})"))
     builds = [b for b in workloads.ALL if names is None or b.__name__ in names]
     for build in builds:
         wl = build()
@@ -32,14 +34,15 @@ def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None
             if golden:
                 add("golden", bench.time_call(lambda: backends.run_golden(wl.network, pops, ev), 1, 0),
                     "measured")
-            add("native-O3", bench.time_call(
-                lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"), repeats),
-                "measured: the HLS C++ built with g++ -O3")
+            if native:
+                add("native-O3", bench.time_call(
+                    lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"), repeats),
+                    bench.NATIVE_SOURCE)
             rep = cycles.stm_cycles(wl.network, pops, batch)
             add("fpga-model", rep.seconds, cycles.SCHEDULE.label, **rep.summary())
-            if on_board:
-                res = backends.infer(wl.network, pops, ev, "fpga")
-                add("fpga", res.info.get("kernel_seconds", res.seconds), "measured on the board", **res.info)
+            if backend == "fpga":
+                seconds, info = bench.fpga_call(lambda: backends.infer(wl.network, pops, ev, "fpga", ol=ol), repeats)
+                add("fpga", seconds, info["source"], **info)
     out_dir = Path(out_dir)
     bench.print_table(rows)
     bench.write_json(rows, out_dir / "stm_bench.json", {"batch": batch, "sizes": list(sizes)})

@@ -59,7 +59,7 @@ class CycleReport:
     def summary(self) -> dict:
         return {"cycles": self.total, "compute_cycles": self.compute, "transfer_cycles": self.transfer,
                 "evaluations": self.evaluations, "compute_vs_ideal": self.compute / (self.evaluations / self.lanes),
-                "bytes": self.bytes_moved, "seconds": self.seconds, "estimate": SCHEDULE.label, "loops": dict(self.loops)}
+                "bytes": self.bytes_moved, "estimated_seconds": self.seconds, "estimate": SCHEDULE.label, "loops": dict(self.loops)}
 
 
 def stm_cycles(network, pops: dict, batch: int, sched=SCHEDULE, params: dict | None = None) -> CycleReport:
