@@ -3,8 +3,9 @@
 one a Vitis csynth report gives (II and depth) when scripts/build_hls.sh has left one.
 
 A pipelined loop invoked `n` times for `trips` iterations in all costs
-``II * trips + depth * n`` cycles; the cycle models add these up. Every latency built on
-them is an estimate, labelled with ``Schedule.label`` (which table, which clock).
+``II * trips + (depth + LOOP_ENTRY) * n`` cycles; the cycle models add these up. Every
+latency built on them is an estimate, labelled with ``Schedule.label`` (which table, which
+clock).
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ _MACRO = re.compile(r"#define\s+(\w+)_LOOPS\(X\)(.*?)\n(?!\s)", re.S)
 _ENTRY = re.compile(r"X\(\s*(\w+)\s*,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)\s*(?:/\*(.*?)\*/)?", re.S)
 
 
+LOOP_ENTRY = 2  # FSM states to enter and leave a pipelined loop, per invocation (not in its depth)
+
+
 @dataclass(frozen=True)
 class Loop:
     name: str
@@ -28,7 +32,7 @@ class Loop:
     why: str = ""
 
     def cycles(self, trips: int, invocations: int = 1) -> int:
-        return self.ii * int(trips) + self.depth * int(invocations)
+        return self.ii * int(trips) + (self.depth + LOOP_ENTRY) * int(invocations)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def lif_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
         G = groups(layer.n_out)
         e_t = s_in.sum(axis=2)  # (batch, T)
         rep.add("RUN", int(step_iters(e_t, G).sum()), 1, sched)
-        rep.loops["RUN"] += (batch - 1) * sched["RUN"].depth
+        rep.loops["RUN"] += sched["RUN"].cycles(0, batch - 1)  # one RUN invocation per sample
         rep.add("STORE_SPK", T * row_words(layer.n_out) // 4, batch, sched)
         rep.add("STORE_STATE", 3 * pad_words(layer.n_out) // 4, batch, sched)
         out_beats += batch * (T * row_words(layer.n_out) + 3 * pad_words(layer.n_out)) // 4

@@ -2,8 +2,8 @@
 
 The loops run one after another; each costs II * trips + depth per invocation, with II
 and depth from the kernel's schedule (``spynq.hw.schedule``: designed, declared beside the
-loop labels in snnwm_kernel.h, or csynth's when a report exists), plus LOOP_ENTRY cycles
-per invocation for the FSM states that start and leave a pipelined loop. Trip counts are
+loop labels in snnwm_kernel.h, or csynth's when a report exists), plus
+``schedule.LOOP_ENTRY`` cycles per invocation to start and leave it. Trip counts are
 exact functions of the network and of the spikes (checked against csim counters in
 tests/test_snnwm_cycles.py); per stage and segment (snnwm_config.h), with rb =
 ceil(n_in / 128), G = ceil(n_out / LANES), x the segment's collected inputs:
@@ -35,7 +35,6 @@ LOOPS = SCHEDULE.names
 CLOCK_HZ = PL_CLOCK_HZ
 VREGS = C["SNNWM_VREGS"]
 BEAT = C["SNNWM_BEAT_BITS"]
-LOOP_ENTRY = 2  # estimated FSM cycles to enter and leave a pipelined loop (not in its depth)
 
 
 @dataclass
@@ -48,7 +47,7 @@ class CycleReport:
 
     def add(self, name: str, trip: int, times: int = 1, sched=SCHEDULE):
         """`trip` iterations in all over `times` invocations of loop `name`."""
-        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(trip, times) + LOOP_ENTRY * int(times)
+        self.loops[name] = self.loops.get(name, 0) + sched[name].cycles(trip, times)
         self.trips[name] = self.trips.get(name, 0) + int(trip)
 
     @property
@@ -119,7 +118,7 @@ def snnwm_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
             rep.add("UPD", batch * -(-G // VREGS) * VREGS * lens, n_calls, sched)
             rep.add("STORE_SPK", batch * (1 + T * row_words(st.n_out) // 4), batch, sched)
             rep.add("STORE_STATE", batch * 2 * pad_words(st.n_out) // 4, batch, sched)
-    rep.other = sched["STORE_OUT"].cycles(1, 1) + LOOP_ENTRY  # the header beat
+    rep.other = sched["STORE_OUT"].cycles(1, 1)  # the header beat
     rep.bytes_moved = 4 * (4 * net_beats + batch * T * row_words(n_in)
                            + out_words(packed.sizes, T, batch, packed.readout))
     return rep
