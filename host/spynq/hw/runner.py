@@ -141,6 +141,19 @@ def execute(kernel: str, backend: str, net, net_words: int, inp, scalars, *, ove
     raise ValueError(f"backend {backend!r} is not a fixed-point backend {FIXED_BACKENDS}")
 
 
+def caller(kernel: str, backend: str, **opts):
+    """For a model's run(): (call(net, net_words, input, *scalars) -> (out words, seconds),
+    info (filled by the calls: cycles, source, overlay), the limits to plan and check for)."""
+    info = {}
+
+    def call(net, net_words, inp, *scalars):
+        out, dt, more = execute(kernel, backend, net, net_words, inp, scalars, **opts)
+        info.update(more)
+        return out, dt
+
+    return call, info, limits(kernel, backend, opts.get("overlay"), opts.get("ol"))
+
+
 def limits(kernel: str, backend: str, overlay: str | None = None, ol=None) -> dict:
     """The limits a call on `backend` must meet: the overlay's (csim/cosim: `overlay`;
     fpga: the loaded one), else the config defaults."""

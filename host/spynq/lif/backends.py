@@ -128,14 +128,8 @@ def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResul
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
-    info = {}
-
-    def call(p, rw, T, batch):
-        out, dt, more = runner.execute("lif_delay", backend, p.net, p.net_words, rw, (T, batch), **opts)
-        info.update(more)
-        return out, dt
-
-    res = run_fixed(backend, network, rasters, call, None,
-                    runner.limits("lif_delay", backend, opts.get("overlay"), opts.get("ol")))
+    call, info, limits = runner.caller("lif_delay", backend, **opts)
+    res = run_fixed(backend, network, rasters, lambda p, rw, T, batch: call(p.net, p.net_words, rw, T, batch),
+                    None, limits)
     res.info.update(info)
     return res

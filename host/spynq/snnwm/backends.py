@@ -70,14 +70,7 @@ def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmR
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)
-    info = {}
-
-    def call(net, nw, rw, T, batch):
-        out, dt, more = runner.execute("snnwm", backend, net, nw, rw, (T, batch), **opts)
-        info.update(more)
-        return out, dt
-
-    res = run_fixed(backend, network, rasters, call, None,
-                    runner.limits("snnwm", backend, opts.get("overlay"), opts.get("ol")))
+    call, info, limits = runner.caller("snnwm", backend, **opts)
+    res = run_fixed(backend, network, rasters, call, None, limits)
     res.info.update(info)
     return res
