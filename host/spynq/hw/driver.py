@@ -148,6 +148,29 @@ class KernelDriver(_DefaultIP):
                 time.sleep(sleep)
                 sleep = min(2 * sleep, max_sleep_s)
 
+    def wait_interrupt(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
+        """Sleep on the kernel's interrupt (pynq.Interrupt, asyncio) until ap_done, at most
+        timeout_s; False when the IP has no interrupt in the .hwh or the wait could not be
+        set up (the caller then polls). Runs its own event loop in a worker thread, so it
+        also works inside Jupyter, whose loop is already running."""
+        irq = getattr(self, "interrupt", None)
+        if irq is None:
+            return False
+        import asyncio
+        import concurrent.futures
+
+        def sleep_on_it():
+            asyncio.run(asyncio.wait_for(irq.wait(), timeout_s))
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            try:
+                pool.submit(sleep_on_it).result(timeout_s + 1.0)
+            except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
+                return False  # wait() polls once more and raises with the register state
+            except Exception:  # no UIO device, no loop support: fall back to polling
+                return False
+        return True
+
     def enable_interrupt(self, done: bool = True, ready: bool = False) -> None:
         self.mmio.write(IER, (1 if done else 0) | (2 if ready else 0))
         self.mmio.write(GIE, 1)
@@ -210,10 +233,12 @@ class KernelDriver(_DefaultIP):
         """sync_to_device the input buffers, write all arguments, start, wait, then
         sync_from_device the output buffers. Every argument must be given.
 
-        With the overlay's perf `timer` (spynq.hw.perf_timer.PerfTimer) the kernel's
-        interrupt is enabled, the timer started right before ap_start and stopped in
-        hardware by the interrupt; returns the cycles (else None). The interrupt is then
-        acknowledged, so the shared stop line falls again for the next measurement."""
+        Where the .hwh connects the kernel's interrupt (pynq then gives the driver
+        `.interrupt`), the host sleeps on it instead of polling (`wait_interrupt`; polling
+        with back-off is the fallback and the final check). With the overlay's perf `timer`
+        (spynq.hw.perf_timer.PerfTimer) the interrupt is enabled, the timer started right
+        before ap_start and stopped in hardware by the interrupt; returns the cycles (else
+        None). The interrupt is then acknowledged, so the shared stop line falls again."""
         iface = self.interface
         missing = [a.name for a in iface.args if a.name not in values]
         if missing:
@@ -222,15 +247,18 @@ class KernelDriver(_DefaultIP):
             if a.direction in ("in", "inout") and hasattr(values[a.name], "sync_to_device"):
                 values[a.name].sync_to_device()
         self.write_args(**values)
-        if timer is not None:
+        irq = getattr(self, "interrupt", None) is not None
+        if timer is not None or irq:
             self.clear_interrupt()
             self.enable_interrupt(done=True)
+        if timer is not None:
             timer.start()
         self.start()
+        if irq:
+            self.wait_interrupt(timeout_s)
         self.wait(timeout_s)
-        cycles = None
-        if timer is not None:
-            cycles = timer.wait_stopped(timeout=timeout_s)
+        cycles = timer.wait_stopped(timeout=timeout_s) if timer is not None else None
+        if timer is not None or irq:
             self.clear_interrupt()
         for a in iface.pointers:
             if a.direction in ("out", "inout") and hasattr(values[a.name], "sync_from_device"):
