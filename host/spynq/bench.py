@@ -60,7 +60,17 @@ def fpga_call(run, repeats: int = 3) -> tuple[float, dict]:
     info = dict(results[-1].info)
     if "host_seconds" in info:
         info["host_seconds"] = statistics.median(r.info["host_seconds"] for r in results)
+    info.update(energy(run, repeats))
     return statistics.median(r.seconds for r in results), info
+
+
+def energy(fn, repeats: int = 3) -> dict:
+    """Energy per call of fn() from the board's PMBus rails (spynq.hw.power), or None with
+    the reason: {"joules", "watts", "energy_source"} for a row's extra fields."""
+    from .hw import power
+
+    m = power.measure(fn, repeats)
+    return {"joules": m["joules"], "watts": m["watts"], "energy_source": m["why"]}
 
 
 def native_row_available() -> tuple[bool, str]:

@@ -4,6 +4,7 @@ the issue's 700-128-128-20 network with per-synapse delays up to 64 and the spee
 paper's In-128-128-Out shape with axonal delays, at 5 % input density."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from .. import bench
@@ -33,7 +34,9 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
             def add(backend, seconds, source, **extra):
                 rows.append(bench.Row("lif_delay", name, T, batch, backend, seconds, source, extra))
 
-            add("cpu", bench.time_call(lambda: backends.run(net, r, "cpu"), repeats), "measured")
+            cpu = partial(backends.run, net, r, "cpu")
+            add("cpu", bench.time_call(cpu, repeats), "measured",
+                **(bench.energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
             if golden:
                 add("golden", bench.time_call(lambda: backends.run(net, r, "golden"), 1, 0), "measured")
             if native:

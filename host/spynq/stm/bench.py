@@ -2,6 +2,7 @@
 (cycle-model estimate here, labelled with its II table and clock; measured on a board with the overlay loaded)."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from .. import bench
@@ -30,7 +31,9 @@ def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None
             def add(backend, seconds, source, **extra):
                 rows.append(bench.Row("stm", wl.name, n, batch, backend, seconds, source, extra))
 
-            add("cpu", bench.time_call(lambda: backends.run_cpu(wl.network, pops, ev), repeats), "measured")
+            cpu = partial(backends.run_cpu, wl.network, pops, ev)
+            add("cpu", bench.time_call(cpu, repeats), "measured",
+                **(bench.energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
             if golden:
                 add("golden", bench.time_call(lambda: backends.run_golden(wl.network, pops, ev), 1, 0),
                     "measured")
