@@ -164,17 +164,46 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts (samples, trials, batch, steps, repeats): an integer >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
+    return v
+
+
+# Errors that are the user's input or this machine's set-up, not spynq bugs: one line,
+# exit status 2 (with --debug: the traceback).
+DOMAIN_ERRORS = (ValueError, TypeError, FileNotFoundError, TimeoutError, LookupError)
+
+
 def main(argv=None) -> int:
+    p = _parser()
+    args = p.parse_args(argv)
+    try:
+        return args.fn(args)
+    except DOMAIN_ERRORS as e:
+        if args.debug:
+            raise
+        print(f"spynq: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
     from .hw.board import BACKENDS
 
     p = argparse.ArgumentParser(prog="spynq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("info", help="backends present on this machine").set_defaults(fn=cmd_info)
 
     s = sub.add_parser("stm", help="run one STM workload")
     s.add_argument("--workload", default="two_layer_causal")
-    s.add_argument("--samples", type=int, default=2000)
-    s.add_argument("--batch", type=int, default=16)
+    s.add_argument("--samples", type=positive_int, default=2000)
+    s.add_argument("--batch", type=positive_int, default=16)
     s.add_argument("--backend", default="auto", choices=("auto",) + BACKENDS)
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(fn=cmd_stm)
@@ -182,24 +211,24 @@ def main(argv=None) -> int:
     lf = sub.add_parser("lif", help="LIF-with-delays demos")
     lf.add_argument("demo", choices=("jeffress", "speech"))
     lf.add_argument("--backend", default="auto", choices=("auto",) + BACKENDS)
-    lf.add_argument("--trials", type=int, default=200)
-    lf.add_argument("--steps", type=int, default=100)
-    lf.add_argument("--batch", type=int, default=16)
+    lf.add_argument("--trials", type=positive_int, default=200)
+    lf.add_argument("--steps", type=positive_int, default=100)
+    lf.add_argument("--batch", type=positive_int, default=16)
     lf.add_argument("--seed", type=int, default=0)
     lf.set_defaults(fn=cmd_lif)
 
     sw = sub.add_parser("snnwm", help="SNNWM DVS128-Gesture network")
     sw.add_argument("--backend", default="cpu", choices=("auto",) + BACKENDS)
-    sw.add_argument("--batch", type=int, default=2)
-    sw.add_argument("--size", type=int, default=32, help="frame size (FC backends other than cpu need 32)")
+    sw.add_argument("--batch", type=positive_int, default=2)
+    sw.add_argument("--size", type=positive_int, default=32, help="frame size (FC backends other than cpu need 32)")
     sw.add_argument("--seed", type=int, default=0)
     sw.set_defaults(fn=cmd_snnwm)
 
     b = sub.add_parser("bench", help="CPU vs FPGA latency")
     b.add_argument("kernel", choices=("stm", "lif", "snnwm"))
     b.add_argument("--sizes", default="1000,2000,4000", help="STM sample counts")
-    b.add_argument("--batch", type=int, default=8)
-    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--batch", type=positive_int, default=8)
+    b.add_argument("--repeats", type=positive_int, default=3)
     b.add_argument("--workloads", default="", help="comma-separated subset")
     b.add_argument("--no-golden", action="store_true", help="skip the (slow) numpy fixed-point timing")
     b.add_argument("--out", default="build/bench")
@@ -225,5 +254,4 @@ def main(argv=None) -> int:
     d.add_argument("--batch", type=int, default=32)
     d.set_defaults(fn=cmd_demo)
 
-    args = p.parse_args(argv)
-    return args.fn(args)
+    return p

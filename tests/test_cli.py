@@ -1,0 +1,25 @@
+"""The command line behaves: a domain error is one line `spynq: error: ...` and exit 2 (a
+traceback only with --debug); counts reject zero and negatives before anything runs."""
+import pytest
+
+from spynq.cli import main
+
+
+@pytest.mark.parametrize("argv", [["lif", "jeffress", "--trials", "-1"], ["lif", "speech", "--batch", "0"],
+                                  ["stm", "--samples", "0"], ["bench", "stm", "--repeats", "-3"]])
+def test_counts_must_be_positive(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+
+
+def test_domain_error_is_one_line_and_exit_2(capsys):
+    assert main(["stm", "--samples", "99999", "--batch", "1", "--backend", "golden"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spynq: error: ") and "4096" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_traceback():
+    with pytest.raises(ValueError, match="4096"):
+        main(["--debug", "stm", "--samples", "99999", "--batch", "1", "--backend", "golden"])
