@@ -145,22 +145,9 @@ def cmd_estimates(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .hw.board import best_backend
-    from .stm import figures, workloads
+    from . import demo
 
-    out = Path(args.out)
-    backend = best_backend()
-    print(f"spynq demo: STM inference on backend '{backend}' (best present) and on the fixed-point "
-          f"golden model; figures in {out}/")
-    for build in workloads.ALL:
-        for b in dict.fromkeys((backend, "golden")):
-            run_workload(build.__name__, args.samples, args.batch, b)
-    out.mkdir(parents=True, exist_ok=True)
-    figures.error_vs_samples(workloads.CAUSAL, sizes=(100, 500, 2000), backends=(backend, "golden"), seeds=(0, 1),
-                             n_evidence=50, out_png=out / "stm_error_vs_samples.png")
-    figures.multisensory(workloads.MULTISENSORY, n_samples=1000, backends=(backend, "golden"), n_evidence=100,
-                         out_png=out / "stm_inferred_vs_theoretical.png")
-    print(f"wrote {out / 'stm_error_vs_samples.png'} and {out / 'stm_inferred_vs_theoretical.png'}")
+    demo.run(args.out, quick=args.quick)
     return 0
 
 
@@ -248,10 +235,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.set_defaults(fn=cmd_estimates)
 
-    d = sub.add_parser("demo", help="the main job on the best backend present")
+    d = sub.add_parser("demo", help="the three kernels on the best backend present and golden: table, plots, "
+                                     "summary (build/demo/index.md)")
     d.add_argument("--out", default="build/demo")
-    d.add_argument("--samples", type=int, default=2000)
-    d.add_argument("--batch", type=int, default=32)
+    d.add_argument("--quick", action="store_true", help="small sizes (seconds, for tests)")
     d.set_defaults(fn=cmd_demo)
 
     return p
