@@ -65,7 +65,7 @@ def test_validation_messages():
         LifNetwork([LifLayer(np.ones((2, 3)), np.zeros(3, int), LifParams(0.5))])
     with pytest.raises(ValueError, match=">= 0"):
         LifNetwork([LifLayer(np.ones((2, 3)), -np.ones(2, int), LifParams(0.5))])
-    with pytest.raises(ValueError, match="integers"):
+    with pytest.raises(ValueError, match=r"delays\[0\]=0.5: must be an integer"):
         LifLayer(np.ones((2, 3)), np.full(2, 0.5), LifParams(0.5))
     net = random_network(np.random.default_rng(0), [4, 3], max_delay=3)
     with pytest.raises(ValueError, match="n_in=4"):

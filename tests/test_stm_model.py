@@ -45,7 +45,7 @@ def test_api_errors_are_clear():
         net.evidence_array({"I": [2]})
     with pytest.raises(ValueError, match="missing"):
         net.evidence_array({})
-    with pytest.raises(ValueError, match="std must be > 0"):
+    with pytest.raises(ValueError, match="Gaussian std=0: must be finite and > 0"):
         Gaussian(0, 0)
 
 

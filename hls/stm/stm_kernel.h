@@ -109,6 +109,13 @@ bool stm_parse(Word word, uint32_t net_words, uint32_t batch, StmNet& n) {
     if ((uint64_t)STM_HDR_WORDS + (uint64_t)n.n_nodes * STM_NODE_WORDS > net_words) return false;
     uint32_t hidden = 0;
     for (uint32_t i = 0; i < n.n_nodes; i++) {
+    // Structure (the same rules as golden.parse_net): every parent is hidden, so an
+    // observed node has no children (a child of an observed node would have no parent
+    // samples: 1/S_k divides by zero), and the observed nodes use each evidence column
+    // 0..n_ev-1 once (the evidence row is n_ev words). Children come before their parent
+    // (parent > i), so a node's bit in has_child is complete when the node is parsed.
+    static_assert(STM_MAX_NODES <= 32, "node masks are 32-bit");
+    uint32_t has_child = 0, columns = 0, observed_nodes = 0;
         uint32_t b = STM_HDR_WORDS + i * STM_NODE_WORDS;
         n.parent[i] = word(b + STM_NF_PARENT);
         n.ns[i] = word(b + STM_NF_SAMPLES);
@@ -142,7 +149,13 @@ bool stm_parse(Word word, uint32_t net_words, uint32_t batch, StmNet& n) {
         bool observed = n.ev[i] != STM_NONE;
         if (observed == (n.ns[i] != 0) || (observed && n.ev[i] >= n.n_ev)) return false;
     }
-    return true;
+        if (observed && (((has_child >> i) & 1u) || ((columns >> n.ev[i]) & 1u))) return false;
+        if (observed) {
+            columns |= 1u << n.ev[i];
+            observed_nodes++;
+        }
+        if (n.kind[i] != (uint32_t)STM_KIND_ROOT) has_child |= 1u << n.parent[i];
+    return observed_nodes == n.n_ev;
 }
 
 // Words the kernel writes to `out`: whole rows, or one beat when it rejects the net.

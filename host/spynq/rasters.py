@@ -5,30 +5,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import SpynqValueError
 from .hw.interface import M_AXI_DATA_BITS
+from .validate import bool_array, check_shape, int_scalar, real_scalar
 
 
 def check(rasters, n_in: int) -> np.ndarray:
-    """(batch, T, n_in) bool, accepting one (T, n_in) raster; clear errors otherwise."""
-    r = np.asarray(rasters)
+    """(batch, T, n_in) bool, accepting one (T, n_in) raster; bool or 0/1 integer input
+    (floats are refused: spynq.validate.bool_array); at least one sample and one step."""
+    r = bool_array(rasters, "rasters")
     if r.ndim == 2:
         r = r[None]
-    if r.ndim != 3 or r.shape[2] != n_in:
-        raise ValueError(f"rasters must be (batch, T, n_in={n_in}), got shape {np.shape(rasters)}")
+    check_shape(r, (None, None, n_in), "rasters", ("batch", "T", "n_in"))
+    if r.shape[0] < 1:
+        raise SpynqValueError(f"rasters: batch of {r.shape[0]} samples, needs at least 1")
     if r.shape[1] < 1:
-        raise ValueError("rasters need at least one time step")
-    if r.dtype != bool:
-        if not np.all((r == 0) | (r == 1)):
-            raise ValueError("rasters must be boolean (0/1) spikes")
-        r = r.astype(bool)
+        raise SpynqValueError(f"rasters: T={r.shape[1]} steps, needs at least one time step")
     return r
 
 
 def random_rasters(rng: np.random.Generator, batch: int, T: int, n_in: int, density: float = 0.05) -> np.ndarray:
     """(batch, T, n_in) bool Bernoulli(density) input rasters."""
-    if not 0.0 <= density <= 1.0:
-        raise ValueError("density must be in [0, 1]")
-    return rng.random((batch, T, n_in)) < density
+    density = real_scalar(density, "density", 0.0, 1.0)
+    shape = tuple(int_scalar(v, name, 0) for v, name in ((batch, "batch"), (T, "T"), (n_in, "n_in")))
+    return rng.random(shape) < density
 
 
 def row_words(n: int) -> int:

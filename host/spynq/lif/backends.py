@@ -24,6 +24,7 @@ import numpy as np
 from ..bench import timed
 from ..hw import csim, runner
 from ..hw.board import resolve_backend
+from ..validate import check_type
 
 from . import encode, golden, reference
 from .encode import C
@@ -125,6 +126,9 @@ def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResul
     opts for the fixed-point backends (spynq.hw.runner.execute): overlay=NAME (csim, cosim:
     build and plan as that overlay's kernel), ol= (fpga: a loaded overlay), timeout_s=,
     opt= (csim), backpressure= (cosim). fpga plans for the overlay loaded on the board."""
+    check_type(network, "network", LifNetwork)
+    network.validate()  # layers are mutable: check them as they are now, on every backend
+    rasters = network.check_rasters(rasters)
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)

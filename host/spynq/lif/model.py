@@ -8,10 +8,12 @@ order is written once in hls/lif_delay/lif_delay_config.h and spynq.lif.golden.
 
 .npz format (``save_npz`` / ``load_npz``), one file:
   format_version      int, currently 1
-  n_layers            int
+  n_layers            int >= 1
   layer{i}_weights    float64 (n_in, n_out)
   layer{i}_delays     int64 (n_in,) or (n_in, n_out); absent when the layer has none
   layer{i}_params     JSON string of LifParams fields
+and nothing else. load_npz reads it through spynq.npzfile (sizes bounded before
+decompressing, no pickles, one clear error per inconsistent or missing field).
 """
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .. import npzfile
+from ..errors import SpynqTypeError, SpynqValueError
 from ..rasters import check as check_rasters
 from ..rasters import random_rasters  # noqa: F401  (re-exported: spynq.lif.model.random_rasters)
+from ..validate import check_choice, check_int_range, check_type, int_scalar, positive, real_array, real_scalar
 
 FORMAT_VERSION = 1
 RESETS = ("zero", "subtract")
@@ -41,18 +46,13 @@ class LifParams:
     refractory: int = 0
 
     def validate(self, where: str = "params") -> None:
-        if not (0.0 <= float(self.alpha) < 1.0):
-            raise ValueError(f"{where}: alpha={self.alpha} must be in [0, 1)")
-        if self.beta is not None and not (0.0 <= float(self.beta) < 1.0):
-            raise ValueError(f"{where}: beta={self.beta} must be in [0, 1) or None")
-        if not (np.isfinite(self.threshold) and self.threshold > 0):
-            raise ValueError(f"{where}: threshold={self.threshold} must be positive")
-        if self.reset not in RESETS:
-            raise ValueError(f"{where}: reset={self.reset!r} must be one of {RESETS}")
-        if not np.isfinite(self.v_reset):
-            raise ValueError(f"{where}: v_reset must be finite")
-        if int(self.refractory) != self.refractory or self.refractory < 0:
-            raise ValueError(f"{where}: refractory={self.refractory} must be a non-negative integer")
+        real_scalar(self.alpha, f"{where}: alpha", 0.0, 1.0, hi_open=True)
+        if self.beta is not None:
+            real_scalar(self.beta, f"{where}: beta (or None)", 0.0, 1.0, hi_open=True)
+        positive(self.threshold, f"{where}: threshold")
+        check_choice(self.reset, f"{where}: reset", RESETS)
+        real_scalar(self.v_reset, f"{where}: v_reset")
+        int_scalar(self.refractory, f"{where}: refractory", 0)
 
 
 @dataclass
@@ -62,12 +62,9 @@ class LifLayer:
     params: LifParams = field(default_factory=lambda: LifParams(alpha=0.9))
 
     def __post_init__(self):
-        self.weights = np.asarray(self.weights, float)
+        self.weights = real_array(self.weights, "weights", finite=False)  # validate() says which is not
         if self.delays is not None:
-            d = np.asarray(self.delays)
-            if d.size and not np.all(np.equal(np.mod(d, 1), 0)):
-                raise ValueError("delays must be integers")
-            self.delays = d.astype(np.int64)
+            self.delays = check_int_range(self.delays, "delays")
 
     @property
     def n_in(self) -> int:
@@ -92,18 +89,16 @@ class LifLayer:
         return self.delays
 
     def validate(self, where: str = "layer") -> None:
-        w = self.weights
+        # the fields are public and mutable: check them again as they are now
+        self.weights = w = real_array(self.weights, f"{where}: weights")
         if w.ndim != 2 or w.shape[0] < 1 or w.shape[1] < 1:
-            raise ValueError(f"{where}: weights must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
-        if not np.all(np.isfinite(w)):
-            raise ValueError(f"{where}: weights contain NaN or inf")
+            raise SpynqValueError(f"{where}: weights must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
         if self.delays is not None:
-            d = self.delays
+            self.delays = d = check_int_range(self.delays, f"{where}: delays", 0)
             if d.shape not in ((self.n_in,), (self.n_in, self.n_out)):
-                raise ValueError(f"{where}: delays shape {d.shape} must be (n_in,)={(self.n_in,)} (axonal) "
-                                 f"or (n_in, n_out)={w.shape} (per synapse)")
-            if d.size and d.min() < 0:
-                raise ValueError(f"{where}: delays must be >= 0, got {d.min()}")
+                raise SpynqValueError(f"{where}: delays shape {d.shape} must be (n_in,)={(self.n_in,)} (axonal) "
+                                      f"or (n_in, n_out)={w.shape} (per synapse)")
+        check_type(self.params, f"{where}: params", LifParams)
         self.params.validate(f"{where} params")
 
 
@@ -116,14 +111,14 @@ class LifNetwork:
 
     def validate(self) -> None:
         if not self.layers:
-            raise ValueError("a LifNetwork needs at least one layer")
+            raise SpynqValueError("a LifNetwork needs at least one layer")
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, LifLayer):
-                raise TypeError(f"layer {i} is a {type(layer).__name__}, not a LifLayer")
+                raise SpynqTypeError(f"layer {i} is a {type(layer).__name__}, not a LifLayer")
             layer.validate(f"layer {i}")
             if i and layer.n_in != self.layers[i - 1].n_out:
-                raise ValueError(f"layer {i} has n_in={layer.n_in} but layer {i - 1} has n_out="
-                                 f"{self.layers[i - 1].n_out}")
+                raise SpynqValueError(f"layer {i} has n_in={layer.n_in} but layer {i - 1} has n_out="
+                                      f"{self.layers[i - 1].n_out}")
 
     @property
     def n_in(self) -> int:
@@ -147,32 +142,56 @@ class LifNetwork:
 
     # ---- file format
     def save_npz(self, path) -> None:
-        arrays = {"format_version": np.array(FORMAT_VERSION), "n_layers": np.array(len(self.layers))}
+        self.validate()  # a file written here always loads
+        arrays = {"format_version": np.array(FORMAT_VERSION, np.int64), "n_layers": np.array(len(self.layers), np.int64)}
         for i, layer in enumerate(self.layers):
-            arrays[f"layer{i}_weights"] = layer.weights
+            arrays[f"layer{i}_weights"] = np.asarray(layer.weights, np.float64)
             if layer.delays is not None:
-                arrays[f"layer{i}_delays"] = layer.delays
-            arrays[f"layer{i}_params"] = np.array(json.dumps(asdict(layer.params)))
+                arrays[f"layer{i}_delays"] = np.asarray(layer.delays, np.int64)
+            arrays[f"layer{i}_params"] = np.array(json.dumps(_params_json(layer.params)))
         np.savez(path, **arrays)
 
     @classmethod
-    def load_npz(cls, path) -> "LifNetwork":
-        with np.load(path, allow_pickle=False) as z:
-            if "format_version" not in z:
-                raise ValueError(f"{path}: not a spynq LIF network file (no format_version)")
-            version = int(z["format_version"])
-            if version != FORMAT_VERSION:
-                raise ValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
-            layers = []
-            for i in range(int(z["n_layers"])):
-                params = LifParams(**json.loads(str(z[f"layer{i}_params"])))
-                delays = z[f"layer{i}_delays"] if f"layer{i}_delays" in z else None
-                layers.append(LifLayer(z[f"layer{i}_weights"], delays, params))
-        return cls(layers)
+    def load_npz(cls, path, max_bytes: int = npzfile.MAX_BYTES) -> "LifNetwork":
+        """Read a file of save_npz; max_bytes bounds its uncompressed size (spynq.npzfile)."""
+        z = npzfile.read(path, max_bytes)
+        if "format_version" not in z:
+            raise SpynqValueError(f"{path}: not a spynq LIF network file (no format_version)")
+        if "layer0_w1" in z or "readout_w1" in z:
+            raise SpynqValueError(f"{path}: a spynq SNNWM network file (spynq.snnwm.model.SnnwmNetwork.load_npz), "
+                                  "not LIF")
+        version = npzfile.int_field(z, "format_version", path)
+        if version != FORMAT_VERSION:
+            raise SpynqValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
+        npzfile.check_fields(z, {"n_layers"}, set(z), path)
+        n = npzfile.int_field(z, "n_layers", path, 1, len(z))  # each layer has fields of its own
+        npzfile.check_fields(z, {"format_version", "n_layers"} | {f"layer{i}_{f}" for i in range(n)
+                                                                  for f in ("weights", "params")},
+                             {f"layer{i}_delays" for i in range(n)}, path)
+        layers = []
+        with npzfile.model_errors(path):
+            for i in range(n):
+                params = LifParams(**npzfile.json_field(z, f"layer{i}_params", path, _PARAM_TYPES))
+                w = npzfile.array_field(z, f"layer{i}_weights", path, 2)
+                d = npzfile.array_field(z, f"layer{i}_delays", path, (1, 2), "iu") if f"layer{i}_delays" in z else None
+                layers.append(LifLayer(w, d, params))
+            return cls(layers)
 
     def __repr__(self) -> str:
         modes = [layer.delay_mode or "none" for layer in self.layers]
         return f"LifNetwork(sizes={self.sizes}, delays={modes}, max_delay={self.max_delay})"
+
+
+_NUM = (int, float)
+_PARAM_TYPES = {"alpha": _NUM, "beta": _NUM + (type(None),), "threshold": _NUM, "reset": (str,),
+                "v_reset": _NUM, "refractory": (int,)}
+
+
+def _params_json(p: LifParams) -> dict:
+    """LifParams as plain JSON values (numpy scalars are not JSON serialisable)."""
+    d = asdict(p)
+    return {k: v if v is None or isinstance(v, str) else (int(v) if k == "refractory" else float(v))
+            for k, v in d.items()}
 
 
 def random_network(rng: np.random.Generator, sizes, delay_mode: str | None = "synapse", max_delay: int = 16,

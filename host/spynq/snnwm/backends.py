@@ -18,6 +18,7 @@ import numpy as np
 from ..bench import timed
 from ..hw import csim, runner
 from ..hw.board import resolve_backend
+from ..validate import check_type
 
 from . import encode, golden, reference
 from .counts import totals
@@ -67,6 +68,9 @@ def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmR
     opts for the fixed-point backends (spynq.hw.runner.execute): overlay=NAME (csim, cosim:
     build and check as that overlay's kernel), ol= (fpga: a loaded overlay), timeout_s=,
     opt= (csim), backpressure= (cosim). fpga checks against the overlay on the board."""
+    check_type(network, "network", SnnwmNetwork)
+    network.validate()  # stages are mutable: check them as they are now, on every backend
+    rasters = network.check_rasters(rasters)
     backend = resolve_backend(backend)
     if backend == "cpu":
         return reference.run(network, rasters)

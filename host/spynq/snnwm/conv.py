@@ -41,6 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SpynqValueError
+from ..validate import as_array, check_choice, check_finite, int_scalar, positive, real_array, real_scalar
+
 MODES = ("window", "overlap")
 
 
@@ -48,7 +51,7 @@ MODES = ("window", "overlap")
 
 
 def n_windows(T: int, L: int) -> int:
-    return -(-int(T) // int(L))
+    return -(-int_scalar(T, "T", 0) // int_scalar(L, "L", 1))
 
 
 def collect_steps(x: np.ndarray, w2: np.ndarray, mode: str, dtype=np.float64):
@@ -68,7 +71,7 @@ def collect_steps(x: np.ndarray, w2: np.ndarray, mode: str, dtype=np.float64):
 def lif_scan(I: np.ndarray, tau: float, threshold: float = 1.0, v_rest: float = 0.0):
     """LIF over axis 1 of the step currents I (B, T, ...): V = decay * V + I(t); spike when
     V >= threshold; reset to v_rest. Returns (spikes bool (B, T, ...), v_last (B, ...))."""
-    decay = math.exp(-1.0 / float(tau))
+    decay = math.exp(-1.0 / positive(tau, "tau"))
     v = np.zeros(I.shape[:1] + I.shape[2:], dtype=I.dtype)
     s = np.zeros(I.shape, dtype=bool)
     for t in range(I.shape[1]):
@@ -88,17 +91,19 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0, bias
     (N, Co, H', W'), H' = (H + 2 p - kh) // stride + 1. Vectorised as kh*kw matrix
     products of the shifted input (channel-last) with w[:, :, dy, dx]; N is processed in
     chunks so the shifted copies stay below max_elems elements."""
-    x = np.asarray(x)
-    w = np.asarray(w)
+    x = as_array(x, "conv2d x")
+    w = as_array(w, "conv2d w")
+    if x.ndim != 4 or w.ndim != 4:
+        raise SpynqValueError(f"conv2d: x (N, C, H, W) and w (C_out, C, kh, kw), got shapes {x.shape}, {w.shape}")
     dt = np.result_type(x.dtype, w.dtype, np.float32)
     N, C, H, W = x.shape
     Co, Cw, kh, kw = w.shape
     if Cw != C:
-        raise ValueError(f"conv2d: input has {C} channels, weights expect {Cw}")
-    p, s = int(padding), int(stride)
+        raise SpynqValueError(f"conv2d: input has {C} channels, weights expect {Cw}")
+    p, s = int_scalar(padding, "conv2d padding", 0), int_scalar(stride, "conv2d stride", 1)
     Ho, Wo = (H + 2 * p - kh) // s + 1, (W + 2 * p - kw) // s + 1
     if Ho < 1 or Wo < 1:
-        raise ValueError(f"conv2d: kernel {kh}x{kw} larger than padded input {H + 2 * p}x{W + 2 * p}")
+        raise SpynqValueError(f"conv2d: kernel {kh}x{kw} larger than padded input {H + 2 * p}x{W + 2 * p}")
     wt = np.ascontiguousarray(np.transpose(w.astype(dt, copy=False), (2, 3, 1, 0)))  # (kh, kw, C, Co)
     out = np.empty((N, Ho, Wo, Co), dtype=dt)
     chunk = max(1, int(max_elems) // max(1, (H + 2 * p) * (W + 2 * p) * C))
@@ -137,10 +142,14 @@ def avg_pool2d(x: np.ndarray, k: int = 2, stride: int | None = None) -> np.ndarr
 
 
 def _pool(x, k, stride, how):
-    x = np.asarray(x)
-    s = int(k if stride is None else stride)
-    k = int(k)
+    x = as_array(x, f"{how}_pool2d x")
+    k = int_scalar(k, f"{how}_pool2d k", 1)
+    s = k if stride is None else int_scalar(stride, f"{how}_pool2d stride", 1)
+    if x.ndim < 2:
+        raise SpynqValueError(f"{how}_pool2d: x needs (..., H, W), got shape {x.shape}")
     H, W = x.shape[-2:]
+    if k > min(H, W):
+        raise SpynqValueError(f"{how}_pool2d k={k}: larger than the {H}x{W} map (it would pool nothing)")
     Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
     if s == k:  # non-overlapping: a reshape
         v = x[..., :Ho * k, :Wo * k].reshape(x.shape[:-2] + (Ho, k, Wo, k))
@@ -178,18 +187,28 @@ class ConvWindowLayer:
     dtype: type = np.float64
 
     def __post_init__(self):
-        self.w1 = np.asarray(self.w1, float)
-        self.w2 = np.asarray(self.w2, float).reshape(-1)
-        if self.w1.ndim != 4:
-            raise ValueError("w1 must be (C_out, C_in, kh, kw)")
+        self.w1 = real_array(self.w1, "ConvWindowLayer w1")
+        self.w2 = real_array(self.w2, "ConvWindowLayer w2").reshape(-1)
+        if self.w1.ndim != 4 or 0 in self.w1.shape:
+            raise SpynqValueError(f"ConvWindowLayer w1: must be (C_out, C_in, kh, kw), none 0, got {self.w1.shape}")
         if self.w2.size < 1:
-            raise ValueError("w2 needs at least one dendrite group (L >= 1)")
-        if self.mode not in MODES:
-            raise ValueError(f"mode {self.mode!r}: one of {MODES}")
-        if not self.tau > 0:
-            raise ValueError("tau must be positive")
-        if self.pool is not None and self.pool[0] not in ("max", "avg"):
-            raise ValueError("pool must be None, ('max', k) or ('avg', k)")
+            raise SpynqValueError("ConvWindowLayer w2: needs at least one dendrite group (L >= 1)")
+        check_choice(self.mode, "ConvWindowLayer mode", MODES)
+        self.tau = positive(self.tau, "ConvWindowLayer tau")
+        self.threshold = positive(self.threshold, "ConvWindowLayer threshold")  # <= 0 fires on no input
+        self.v_rest = real_scalar(self.v_rest, "ConvWindowLayer v_rest")
+        self.padding = int_scalar(self.padding, "ConvWindowLayer padding", 0)
+        self.stride = int_scalar(self.stride, "ConvWindowLayer stride", 1)
+        if self.bias is not None:
+            self.bias = real_array(self.bias, "ConvWindowLayer bias", ndim=1)
+            if len(self.bias) != self.c_out:
+                raise SpynqValueError(f"ConvWindowLayer bias: {len(self.bias)} values, needs C_out={self.c_out}")
+        if self.pool is not None:
+            if not (isinstance(self.pool, (tuple, list)) and len(self.pool) == 2 and self.pool[0] in ("max", "avg")):
+                raise SpynqValueError(f"ConvWindowLayer pool={self.pool!r}: must be None, ('max', k) or ('avg', k)")
+            self.pool = (self.pool[0], int_scalar(self.pool[1], "ConvWindowLayer pool size k", 1))
+        if np.dtype(self.dtype) not in (np.float32, np.float64):
+            raise SpynqValueError(f"ConvWindowLayer dtype={self.dtype!r}: must be float32 or float64")
 
     @property
     def L(self) -> int:
@@ -224,9 +243,13 @@ class ConvWindowLayer:
     def forward(self, x: np.ndarray, return_state: bool = False):
         """x (B, T, C_in, H, W) bool spikes or float currents -> output spikes (pooled)
         (B, T, C_out, H'', W''); with return_state also (unpooled spikes, v_last)."""
-        x = np.asarray(x)
-        if x.ndim != 5 or x.shape[2] != self.c_in:
-            raise ValueError(f"input must be (batch, T, {self.c_in}, H, W), got {x.shape}")
+        x = check_finite(as_array(x, "ConvWindowLayer input"), "ConvWindowLayer input")
+        if x.ndim != 5 or x.shape[2] != self.c_in or 0 in x.shape:
+            raise SpynqValueError(f"ConvWindowLayer input: must be (batch, T, C_in={self.c_in}, H, W), none 0, "
+                                  f"got {x.shape}")
+        Ho, Wo = self.out_hw(*x.shape[-2:], pooled=False)
+        if self.pool is not None and self.pool[1] > min(Ho, Wo):
+            raise SpynqValueError(f"ConvWindowLayer pool size k={self.pool[1]}: larger than the {Ho}x{Wo} output map")
         s, v = lif_scan(self.currents(x), self.tau, self.threshold, self.v_rest)
         out = s
         if self.pool is not None:

@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import SpynqValueError
+from ..validate import as_array, check_choice, check_finite, check_int_range, int_scalar, positive, real_scalar
 from .conv import ConvWindowLayer, collect_steps, flatten_steps, lif_scan
 
 GESTURE_VGG_SMALL = "128C3-MP2-128C3-MP2-128C3-MP2-128C3-MP2-512-11"
@@ -98,6 +100,24 @@ class GestureConfig:
     calib_batch: int = 2
     conv_dtype: type = np.float32
 
+    def __post_init__(self):
+        self.size = _frame_size(self.size)
+        self.T = int_scalar(self.T, "T", 1)
+        self.L = int_scalar(self.L, "L", 1)
+        self.tau = positive(self.tau, "tau")
+        self.threshold = positive(self.threshold, "threshold")
+        self.v_rest = real_scalar(self.v_rest, "v_rest")
+        check_choice(self.mode, "mode", ("window", "overlap"))
+        self.target_rate = real_scalar(self.target_rate, "target_rate", 0.0, 1.0, lo_open=True, hi_open=True)
+        self.calib_batch = int_scalar(self.calib_batch, "calib_batch", 1)
+
+
+def _frame_size(size) -> int:
+    size = int_scalar(size, "size", 1, SENSOR)
+    if SENSOR % size:
+        raise SpynqValueError(f"size={size}: must divide the sensor's {SENSOR} pixels (e.g. 32, 64, 128)")
+    return size
+
 
 # --------------------------------------------------------------------------- input
 
@@ -117,9 +137,13 @@ def dvs_frames(batch: int, T: int = GESTURE_T, size: int = SENSOR, seed=0, radiu
     frames look like gestures; the weights are random, so the readout is not a classifier.
     """
     rng = np.random.default_rng(seed)
-    if SENSOR % size:
-        raise ValueError(f"size {size} must divide {SENSOR}")
-    labels = rng.integers(0, GESTURE_CLASSES, batch) if labels is None else np.asarray(labels)
+    batch, T, size = int_scalar(batch, "batch", 1), int_scalar(T, "T", 1), _frame_size(size)
+    if labels is None:
+        labels = rng.integers(0, GESTURE_CLASSES, batch)
+    else:
+        labels = check_int_range(labels, "labels", 0, GESTURE_CLASSES - 1)
+        if labels.shape != (batch,):
+            raise SpynqValueError(f"labels: shape {labels.shape}, needs (batch={batch},)")
     yy, xx = np.mgrid[0:SENSOR, 0:SENSOR]
     out = np.zeros((batch, T, 2, SENSOR, SENSOR), bool)
     for b in range(batch):
@@ -228,10 +252,10 @@ class HybridNetwork:
         """Conv part in numpy, then the FC part through spynq.snnwm.backends.run (``run_fc``).
         Returns {"readout" (B, classes), "predict", "fc" (SnnwmResult), "flat" spikes,
         "conv_rates", "flat_rate", "seconds": {"conv", "fc", "total"}, "per_sample": ...}."""
-        frames = np.asarray(frames)
+        frames = check_finite(as_array(frames, "frames"), "frames")
         want = (self.T,) + tuple(self.input_shape)
-        if frames.ndim != 5 or frames.shape[1:] != want:
-            raise ValueError(f"frames must be (batch,) + {want}, got {frames.shape}")
+        if frames.ndim != 5 or frames.shape[1:] != want or len(frames) < 1:
+            raise SpynqValueError(f"frames must be (batch >= 1,) + {want}, got {frames.shape}")
         t0 = time.perf_counter()
         flat, rates = self.conv_forward(frames)
         t1 = time.perf_counter()
@@ -408,6 +432,7 @@ def run_gesture(backend: str = "cpu", batch: int = 2, seed: int = 0, size: int =
     """Build (cached) the gesture network, draw `batch` random gesture frames (seed) and run
     it with the FC part on `backend`. Returns the readout (batch, 11), predictions, the
     conv/FC/total seconds and the same per sample, firing rates, the layer table."""
+    batch = int_scalar(batch, "batch", 1)
     net = gesture_network(seed, size=size, **config)
     frames, labels = dvs_frames(batch, net.T, size, seed=seed + 1)
     out = net.run(frames, backend)

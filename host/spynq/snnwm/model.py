@@ -8,11 +8,13 @@ uses K = T + 1). The update order is written once in hls/snnwm/snnwm_config.h.
 
 .npz format (``save_npz`` / ``load_npz``), one file:
   format_version     int, currently 1
-  n_layers           int
+  n_layers           int >= 0 (0: a readout-only network)
   layer{i}_w1        float64 (n_in, n_out)
   layer{i}_w2        float64 (L,)
   layer{i}_params    JSON string: SnnwmParams fields and "mode"
-  readout_w1, readout_w2   present when the network has a readout
+  readout_w1, readout_w2   present (both) when the network has a readout
+and nothing else. load_npz reads it through spynq.npzfile (sizes bounded before
+decompressing, no pickles, one clear error per inconsistent or missing field).
 """
 from __future__ import annotations
 
@@ -21,8 +23,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .. import npzfile
+from ..errors import SpynqTypeError, SpynqValueError
 from ..rasters import check as check_rasters
 from ..rasters import random_rasters  # noqa: F401  (re-exported: spynq.snnwm.model.random_rasters)
+from ..validate import check_choice, check_type, positive, real_array, real_scalar
 
 FORMAT_VERSION = 1
 MODES = ("window", "overlap")
@@ -44,34 +49,26 @@ class SnnwmParams:
     @classmethod
     def from_decay(cls, decay: float, threshold: float = 1.0, v_rest: float = 0.0) -> "SnnwmParams":
         """Parameters with exp(-1/tau) == decay (0 < decay < 1)."""
-        if not 0.0 < decay < 1.0:
-            raise ValueError(f"decay={decay} must be in (0, 1)")
+        decay = real_scalar(decay, "decay", 0.0, 1.0, lo_open=True, hi_open=True)
         return cls(tau=-1.0 / float(np.log(decay)), threshold=threshold, v_rest=v_rest)
 
     def validate(self, where: str = "params") -> None:
-        if not (np.isfinite(self.tau) and self.tau > 0):
-            raise ValueError(f"{where}: tau={self.tau} must be positive and finite")
-        if not (np.isfinite(self.threshold) and self.threshold > 0):
-            raise ValueError(f"{where}: threshold={self.threshold} must be positive")
-        if not np.isfinite(self.v_rest):
-            raise ValueError(f"{where}: v_rest must be finite")
+        positive(self.tau, f"{where}: tau")
+        positive(self.threshold, f"{where}: threshold")
+        real_scalar(self.v_rest, f"{where}: v_rest")
 
 
 def _matrix(w, where):
-    w = np.asarray(w, float)
+    w = real_array(w, f"{where}: w1")
     if w.ndim != 2 or w.shape[0] < 1 or w.shape[1] < 1:
-        raise ValueError(f"{where}: w1 must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{where}: w1 contains NaN or inf")
+        raise SpynqValueError(f"{where}: w1 must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
     return w
 
 
 def _taps(w, where):
-    w = np.asarray(w, float)
+    w = real_array(w, f"{where}: w2")
     if w.ndim != 1 or w.size < 1:
-        raise ValueError(f"{where}: w2 must be a non-empty vector (one weight per delay), got shape {w.shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{where}: w2 contains NaN or inf")
+        raise SpynqValueError(f"{where}: w2 must be a non-empty vector (one weight per delay), got shape {w.shape}")
     return w
 
 
@@ -79,8 +76,8 @@ class WindowLayer:
     """An SNNWM layer: x_i = sum_k w2_k s_i(e - k), I = x W1, LIF neurons (eq. 6-8)."""
 
     def __init__(self, w1, w2, params: SnnwmParams, mode: str = "window"):
-        self.w1 = np.asarray(w1, float)
-        self.w2 = np.asarray(w2, float)
+        self.w1 = real_array(w1, "w1", finite=False)  # validate() says which value is not
+        self.w2 = real_array(w2, "w2", finite=False)
         self.params = params
         self.mode = mode
 
@@ -99,10 +96,8 @@ class WindowLayer:
     def validate(self, where: str = "layer") -> None:
         self.w1 = _matrix(self.w1, where)
         self.w2 = _taps(self.w2, where)
-        if self.mode not in MODES:
-            raise ValueError(f"{where}: mode={self.mode!r} must be one of {MODES}")
-        if not isinstance(self.params, SnnwmParams):
-            raise TypeError(f"{where}: params must be SnnwmParams")
+        check_choice(self.mode, f"{where}: mode", MODES)
+        check_type(self.params, f"{where}: params", SnnwmParams)
         self.params.validate(f"{where} params")
 
     def __repr__(self) -> str:
@@ -113,8 +108,8 @@ class ReadoutLayer:
     """Temporal-fusion readout (eq. 9): o_j = sum_k w2_k sum_i w1_ij s_i(T-1-k), from step T-1."""
 
     def __init__(self, w1, w2):
-        self.w1 = np.asarray(w1, float)
-        self.w2 = np.asarray(w2, float)
+        self.w1 = real_array(w1, "readout w1", finite=False)
+        self.w2 = real_array(w2, "readout w2", finite=False)
 
     @property
     def n_in(self) -> int:
@@ -150,20 +145,20 @@ class SnnwmNetwork:
 
     def validate(self) -> None:
         if not self.layers and self.readout is None:
-            raise ValueError("an SnnwmNetwork needs at least one layer or a readout")
+            raise SpynqValueError("an SnnwmNetwork needs at least one layer or a readout")
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, WindowLayer):
-                raise TypeError(f"layer {i} is a {type(layer).__name__}, not a WindowLayer")
+                raise SpynqTypeError(f"layer {i} is a {type(layer).__name__}, not a WindowLayer")
             layer.validate(f"layer {i}")
         if self.readout is not None:
             if not isinstance(self.readout, ReadoutLayer):
-                raise TypeError(f"readout is a {type(self.readout).__name__}, not a ReadoutLayer")
+                raise SpynqTypeError(f"readout is a {type(self.readout).__name__}, not a ReadoutLayer")
             self.readout.validate()
         st = self.stages
         for i in range(1, len(st)):
             if st[i].n_in != st[i - 1].n_out:
                 name = "readout" if st[i] is self.readout else f"layer {i}"
-                raise ValueError(f"{name} has n_in={st[i].n_in} but the stage before has n_out={st[i - 1].n_out}")
+                raise SpynqValueError(f"{name} has n_in={st[i].n_in} but the stage before has n_out={st[i - 1].n_out}")
 
     @property
     def n_in(self) -> int:
@@ -182,33 +177,53 @@ class SnnwmNetwork:
 
     # ---- file format
     def save_npz(self, path) -> None:
-        arrays = {"format_version": np.array(FORMAT_VERSION), "n_layers": np.array(len(self.layers))}
+        self.validate()  # a file written here always loads
+        arrays = {"format_version": np.array(FORMAT_VERSION, np.int64), "n_layers": np.array(len(self.layers), np.int64)}
         for i, layer in enumerate(self.layers):
-            arrays[f"layer{i}_w1"] = layer.w1
-            arrays[f"layer{i}_w2"] = layer.w2
-            arrays[f"layer{i}_params"] = np.array(json.dumps(dict(asdict(layer.params), mode=layer.mode)))
+            arrays[f"layer{i}_w1"] = np.asarray(layer.w1, np.float64)
+            arrays[f"layer{i}_w2"] = np.asarray(layer.w2, np.float64)
+            p = {k: float(v) for k, v in asdict(layer.params).items()}  # numpy scalars are not JSON
+            arrays[f"layer{i}_params"] = np.array(json.dumps(dict(p, mode=layer.mode)))
         if self.readout is not None:
-            arrays["readout_w1"], arrays["readout_w2"] = self.readout.w1, self.readout.w2
+            arrays["readout_w1"] = np.asarray(self.readout.w1, np.float64)
+            arrays["readout_w2"] = np.asarray(self.readout.w2, np.float64)
         np.savez(path, **arrays)
 
     @classmethod
-    def load_npz(cls, path) -> "SnnwmNetwork":
-        with np.load(path, allow_pickle=False) as z:
-            if "format_version" not in z or "n_layers" not in z:
-                raise ValueError(f"{path}: not a spynq SNNWM network file (no format_version)")
-            version = int(z["format_version"])
-            if version != FORMAT_VERSION:
-                raise ValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
-            layers = []
-            for i in range(int(z["n_layers"])):
-                p = json.loads(str(z[f"layer{i}_params"]))
+    def load_npz(cls, path, max_bytes: int = npzfile.MAX_BYTES) -> "SnnwmNetwork":
+        """Read a file of save_npz; max_bytes bounds its uncompressed size (spynq.npzfile)."""
+        z = npzfile.read(path, max_bytes)
+        if "format_version" not in z or "n_layers" not in z:
+            raise SpynqValueError(f"{path}: not a spynq SNNWM network file (no format_version)")
+        if "layer0_weights" in z:
+            raise SpynqValueError(f"{path}: a spynq LIF network file (spynq.lif.model.LifNetwork.load_npz), not SNNWM")
+        version = npzfile.int_field(z, "format_version", path)
+        if version != FORMAT_VERSION:
+            raise SpynqValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
+        n = npzfile.int_field(z, "n_layers", path, 0, len(z))  # each layer has fields of its own
+        fields = {"format_version", "n_layers"} | {f"layer{i}_{f}" for i in range(n) for f in ("w1", "w2", "params")}
+        if "readout_w1" in z or "readout_w2" in z or n == 0:  # a readout has both; a net has a layer or one
+            fields |= {"readout_w1", "readout_w2"}
+        npzfile.check_fields(z, fields, (), path)
+        layers = []
+        with npzfile.model_errors(path):
+            for i in range(n):
+                p = npzfile.json_field(z, f"layer{i}_params", path, _PARAM_TYPES)
                 mode = p.pop("mode")
-                layers.append(WindowLayer(z[f"layer{i}_w1"], z[f"layer{i}_w2"], SnnwmParams(**p), mode))
-            readout = ReadoutLayer(z["readout_w1"], z["readout_w2"]) if "readout_w1" in z else None
-        return cls(layers, readout)
+                layers.append(WindowLayer(npzfile.array_field(z, f"layer{i}_w1", path, 2),
+                                          npzfile.array_field(z, f"layer{i}_w2", path, 1), SnnwmParams(**p), mode))
+            readout = None
+            if "readout_w1" in z:
+                readout = ReadoutLayer(npzfile.array_field(z, "readout_w1", path, 2),
+                                       npzfile.array_field(z, "readout_w2", path, 1))
+            return cls(layers, readout)
 
     def __repr__(self) -> str:
         return f"SnnwmNetwork(sizes={self.sizes}, layers={self.layers}, readout={self.readout})"
+
+
+_NUM = (int, float)
+_PARAM_TYPES = {"tau": _NUM, "threshold": _NUM, "v_rest": _NUM, "mode": (str,)}
 
 
 def random_network(rng: np.random.Generator, sizes, L: int = 4, mode: str = "window", readout: bool = False,

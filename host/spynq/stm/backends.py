@@ -13,11 +13,13 @@ import time
 
 import numpy as np
 
+from ..errors import SpynqValueError
 from ..hw import csim, runner
 from ..hw.board import resolve_backend
+from ..validate import check_type
 
 from . import encode, reference
-from .model import Network
+from .model import CPT, Network
 from .result import ST_BAD_NET, StmResult
 
 
@@ -71,7 +73,17 @@ def csim_call(net: np.ndarray, net_words: int, ev: np.ndarray, batch: int, opt: 
 
 def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts) -> StmResult:
     """Posterior weights of the root for each evidence set on the chosen backend."""
+    check_type(network, "network", Network)
+    network.validate()  # nodes are mutable: check the structure as it is now, on every backend
+    pops = network.check_populations(pops)
+    network.evidence_array(evidence)
     backend = resolve_backend(backend)
     if backend == "cpu":
         return run_cpu(network, pops, evidence)
+    # the kernel's per-node state limit also bounds an observed table leaf's child states
+    # (encode.check_limits checks the hidden nodes)
+    most = runner.limits("stm", backend, opts.get("overlay"), opts.get("ol"))["STM_MAX_STATES"]
+    for n in network.evidence_nodes:
+        if isinstance(n.dist, CPT) and n.dist.n_states > most:
+            raise SpynqValueError(f"{n.name!r}: {n.dist.n_states} child states, the kernel takes at most {most}")
     return run_fixed(backend, network, pops, evidence, **opts)

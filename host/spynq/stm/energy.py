@@ -56,7 +56,9 @@ def edge_energy(dist) -> EdgeEnergy:
                           np.log(s) - np.log(s).min())
     if isinstance(dist, CPT):
         p = np.asarray(dist.table)
+        pmax = p.max(axis=0, keepdims=True)
         with np.errstate(divide="ignore"):
-            t = -np.log(p) + np.log(p.max(axis=0, keepdims=True))
+            # a child state no parent state allows is impossible: inf (not inf - inf = NaN)
+            t = np.where(pmax > 0, -np.log(p) + np.log(np.where(pmax > 0, pmax, 1.0)), np.inf)
         return EdgeEnergy(KIND_TABLE, table=t)
     raise TypeError(f"no energy form for {type(dist).__name__}")

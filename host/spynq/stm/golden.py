@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SpynqValueError
 from ..fixed import U32_MAX, exp_neg_q, renorm, to_s32
 from .encode import C, NONE, evidence_row_words, out_row_words
 
@@ -40,6 +41,10 @@ class NodeQ:
 
 
 def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
+class BadNet(SpynqValueError):
+    """A net buffer the kernel rejects (STM_ST_BAD_NET); run() turns it into that status."""
+
+
     """Decode a net buffer; raise ValueError where the kernel would flag STM_ST_BAD_NET."""
     w = np.asarray(net[:net_words], np.uint32).astype(np.int64)
     if net_words < C["STM_HDR_WORDS"] or w[0] != C["STM_MAGIC"]:
@@ -49,6 +54,9 @@ def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
         raise ValueError("bad node count")
     nodes = []
     for i in range(n_nodes):
+    # structure, as stm_parse: every parent is hidden (an observed node has no children;
+    # children come first, parent > i), and each evidence column 0..n_ev-1 is one node's
+    has_child, columns = set(), set()
         f = w[C["STM_HDR_WORDS"] + i * C["STM_NODE_WORDS"]:][:C["STM_NODE_WORDS"]]
         parent, ns, kind, ps, cs, po, so, ev = (int(v) for v in f)
         samples = params = None
@@ -64,11 +72,21 @@ def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
                 raise ValueError("bad params")
             params = w[po:po + n_par]
         elif i != n_nodes - 1 or not ns:
-            raise ValueError("the root must be last and hidden")
+            raise BadNet("the root must be last and hidden")
         if (ev != NONE) == bool(ns) or (ev != NONE and ev >= n_ev):
-            raise ValueError("a node is observed or hidden, not both")
+            raise BadNet("a node is observed or hidden, not both")
+        if ev != NONE and i in has_child:
+            raise BadNet(f"node {i} is observed and has children (a parent must be hidden)")
+        if ev != NONE and ev in columns:
+            raise BadNet(f"evidence column {ev} belongs to two nodes")
+        if ev != NONE:
+            columns.add(ev)
+        if kind != C["STM_KIND_ROOT"]:
+            has_child.add(parent)
         nodes.append(NodeQ(parent, samples, kind, ps, cs, params, ev))
     return nodes
+    if len(columns) != n_ev:
+        raise BadNet(f"{len(columns)} observed nodes, the header says n_evidence={n_ev}")
 
 
 def energy_q(node: NodeQ, c, x):

@@ -14,9 +14,27 @@ Distributions (the families the kernel evaluates in hardware):
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..errors import SpynqTypeError, SpynqValueError
+from ..validate import as_array, check_int_range, check_type, int_scalar, positive, real_array, real_scalar
+
+
+def _probabilities(p: np.ndarray, what: str) -> None:
+    """Rows of p (last axis) are distributions: entries >= 0, sums 1 (to rounding)."""
+    neg = p < 0
+    if neg.any():
+        i = tuple(np.argwhere(neg)[0])
+        raise SpynqValueError(f"{what}{list(i)}={p[i]:g}: probabilities must be >= 0")
+    sums = p.sum(axis=-1)
+    off = ~np.isclose(sums, 1.0)
+    if off.any():
+        i = tuple(np.argwhere(off)[0])
+        row = f" row {list(i)}" if i else ""
+        raise SpynqValueError(f"{what}{row} sums to {float(sums[i]):.6g}: probabilities must sum to 1")
 
 
 # ----------------------------------------------------------------------------- distributions
@@ -25,9 +43,10 @@ class Categorical:
     probs: tuple
 
     def __post_init__(self):
-        p = np.asarray(self.probs, float)
-        if p.ndim != 1 or len(p) < 1 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-            raise ValueError(f"Categorical probs must be a non-negative vector summing to 1, got {self.probs}")
+        p = real_array(self.probs, "Categorical probs", ndim=1)
+        if len(p) < 1:
+            raise SpynqValueError("Categorical probs: needs at least one state, got none")
+        _probabilities(p, "Categorical probs")
         object.__setattr__(self, "probs", tuple(float(x) for x in p))
 
     discrete = True
@@ -49,8 +68,8 @@ class Gaussian:
     needs_parent = False
 
     def __post_init__(self):
-        if not self.std > 0:
-            raise ValueError(f"Gaussian std must be > 0, got {self.std}")
+        object.__setattr__(self, "mean", real_scalar(self.mean, "Gaussian mean"))
+        object.__setattr__(self, "std", positive(self.std, "Gaussian std"))
 
     def sample(self, rng, n, parent=None):
         return rng.normal(self.mean, self.std, size=n)
@@ -64,8 +83,11 @@ class Uniform:
     needs_parent = False
 
     def __post_init__(self):
-        if not self.high > self.low:
-            raise ValueError(f"Uniform needs low < high, got [{self.low}, {self.high}]")
+        low, high = real_scalar(self.low, "Uniform low"), real_scalar(self.high, "Uniform high")
+        if not high > low:
+            raise SpynqValueError(f"Uniform low={low:g}, high={high:g}: needs low < high")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
 
     def sample(self, rng, n, parent=None):
         return rng.uniform(self.low, self.high, size=n)
@@ -81,9 +103,10 @@ class CPT:
     parent_discrete = True
 
     def __post_init__(self):
-        t = np.asarray(self.table, float)
-        if t.ndim != 2 or np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
-            raise ValueError("CPT table must be 2-D, non-negative, rows summing to 1")
+        t = real_array(self.table, "CPT table", ndim=2)
+        if 0 in t.shape:
+            raise SpynqValueError(f"CPT table: shape {t.shape}, needs at least one parent and one child state")
+        _probabilities(t, "CPT table")
         object.__setattr__(self, "table", tuple(tuple(float(x) for x in row) for row in t))
 
     @property
@@ -115,9 +138,13 @@ class StateGaussian:
     parent_discrete = True
 
     def __post_init__(self):
-        m, s = np.asarray(self.means, float), np.asarray(self.stds, float)
-        if m.shape != s.shape or m.ndim != 1 or np.any(s <= 0):
-            raise ValueError("StateGaussian needs equal-length means and positive stds")
+        m = real_array(self.means, "StateGaussian means", ndim=1)
+        s = real_array(self.stds, "StateGaussian stds", ndim=1)
+        if m.shape != s.shape or len(m) < 1:
+            raise SpynqValueError(f"StateGaussian: {len(m)} means and {len(s)} stds, needs one of each per "
+                                  "parent state (at least one)")
+        for i, v in enumerate(s):
+            positive(v, f"StateGaussian stds[{i}]")
         object.__setattr__(self, "means", tuple(float(x) for x in m))
         object.__setattr__(self, "stds", tuple(float(x) for x in s))
 
@@ -145,8 +172,9 @@ class LinearGaussian:
     parent_discrete = False
 
     def __post_init__(self):
-        if not self.std > 0:
-            raise ValueError(f"LinearGaussian std must be > 0, got {self.std}")
+        object.__setattr__(self, "a", real_scalar(self.a, "LinearGaussian a"))
+        object.__setattr__(self, "b", real_scalar(self.b, "LinearGaussian b"))
+        object.__setattr__(self, "std", positive(self.std, "LinearGaussian std"))
 
     def sample(self, rng, n, parent):
         return rng.normal(self.a * parent + self.b, self.std)
@@ -197,34 +225,45 @@ class Network:
     # -- construction
     def root(self, name: str, dist) -> Node:
         if self._root is not None:
-            raise ValueError(f"network {self.name!r} already has root {self._root.name!r}")
+            raise SpynqValueError(f"network {self.name!r} already has root {self._root.name!r}")
         if not isinstance(dist, ROOT_DISTS):
-            raise TypeError(f"root {name!r}: prior must be one of {[d.__name__ for d in ROOT_DISTS]}")
+            raise SpynqTypeError(f"root {name!r}: prior must be one of {[d.__name__ for d in ROOT_DISTS]}")
         node = self._new(name, dist, None, False)
         self._root = node
         return node
 
     def add(self, name: str, parent: Node | str, dist, observed: bool = False) -> Node:
-        parent = self.nodes[parent] if isinstance(parent, str) else parent
-        if parent is None or parent.name not in self.nodes or self.nodes[parent.name] is not parent:
-            raise ValueError(f"{name!r}: parent must be a node of this network")
-        if parent.observed:
-            raise ValueError(f"{name!r}: parent {parent.name!r} is observed; evidence nodes must be leaves")
-        if not isinstance(dist, CHILD_DISTS):
-            raise TypeError(f"{name!r}: conditional must be one of {[d.__name__ for d in CHILD_DISTS]}")
-        if dist.parent_discrete != parent.discrete:
-            kind = "discrete" if parent.discrete else "continuous"
-            raise TypeError(f"{name!r}: {type(dist).__name__} does not take a {kind} parent ({parent.name!r})")
-        if parent.discrete and dist.n_parent_states != parent.n_states:
-            raise ValueError(f"{name!r}: conditional has {dist.n_parent_states} parent states, "
-                             f"{parent.name!r} has {parent.n_states}")
-        node = self._new(name, dist, parent, observed)
+        if isinstance(parent, str):
+            if parent not in self.nodes:
+                raise SpynqValueError(f"{name!r}: parent {parent!r} is not a node of network {self.name!r} "
+                                      f"(nodes: {list(self.nodes)})")
+            parent = self.nodes[parent]
+        if not isinstance(parent, Node) or self.nodes.get(parent.name) is not parent:
+            raise SpynqValueError(f"{name!r}: parent must be a node of this network")
+        check_type(observed, f"{name!r}: observed", (bool, np.bool_))
+        self._check_edge(name, parent, dist)
+        node = self._new(name, dist, parent, bool(observed))
         parent.children.append(node)
         return node
 
+    @staticmethod
+    def _check_edge(name, parent: Node, dist) -> None:
+        """The rules of a node under `parent` (add() and validate())."""
+        if parent.observed:
+            raise SpynqValueError(f"{name!r}: parent {parent.name!r} is observed; evidence nodes must be leaves")
+        if not isinstance(dist, CHILD_DISTS):
+            raise SpynqTypeError(f"{name!r}: conditional must be one of {[d.__name__ for d in CHILD_DISTS]}")
+        if dist.parent_discrete != parent.discrete:
+            kind = "discrete" if parent.discrete else "continuous"
+            raise SpynqTypeError(f"{name!r}: {type(dist).__name__} does not take a {kind} parent ({parent.name!r})")
+        if parent.discrete and dist.n_parent_states != parent.n_states:
+            raise SpynqValueError(f"{name!r}: conditional has {dist.n_parent_states} parent states, "
+                                  f"{parent.name!r} has {parent.n_states}")
+
     def _new(self, name, dist, parent, observed):
+        check_type(name, "node name", str)
         if name in self.nodes:
-            raise ValueError(f"duplicate node name {name!r}")
+            raise SpynqValueError(f"duplicate node name {name!r}")
         node = Node(name, dist, parent, observed)
         self.nodes[name] = node
         return node
@@ -233,14 +272,17 @@ class Network:
     @property
     def root_node(self) -> Node:
         if self._root is None:
-            raise ValueError(f"network {self.name!r} has no root")
+            raise SpynqValueError(f"network {self.name!r} has no root")
         return self._root
 
     def post_order(self) -> list[Node]:
         """Children before parents, root last; order of insertion among siblings."""
-        out = []
+        out, seen = [], set()
 
         def visit(n):
+            if id(n) in seen or len(seen) > len(self.nodes):  # nodes and children lists are public
+                raise SpynqValueError(f"network {self.name!r}: node {n.name!r} is reached twice; not a tree")
+            seen.add(id(n))
             for c in n.children:
                 visit(c)
             out.append(n)
@@ -257,14 +299,51 @@ class Network:
         return [n for n in self.post_order() if not n.observed]
 
     def validate(self) -> None:
+        """The structure every backend needs, checked as the (public, mutable) nodes are now:
+        a tree under one hidden root, every parent hidden (observed nodes are leaves),
+        every edge's conditional fitting its parent, at least one observed leaf and no
+        hidden leaf. The kernel parser (stm_parse) and golden.parse_net reject the packed
+        forms of the first two."""
         root = self.root_node
-        if len(self.post_order()) != len(self.nodes):
-            raise ValueError("network is not connected to its root")
+        order = self.post_order()
+        if len(order) != len(self.nodes) or any(self.nodes.get(n.name) is not n for n in order):
+            raise SpynqValueError(f"network {self.name!r}: not every node is connected to the root {root.name!r}")
+        if root.observed or root.parent is not None or not isinstance(root.dist, ROOT_DISTS):
+            raise SpynqValueError(f"network {self.name!r}: the root {root.name!r} must be hidden, have no parent "
+                                  f"and a prior of {[d.__name__ for d in ROOT_DISTS]}")
+        for n in order:
+            for c in n.children:
+                if c.parent is not n:
+                    raise SpynqValueError(f"node {c.name!r} is a child of {n.name!r} but names "
+                                          f"{getattr(c.parent, 'name', None)!r} as its parent")
+                self._check_edge(c.name, n, c.dist)
         if not self.evidence_nodes:
-            raise ValueError(f"network {self.name!r} has no observed leaf: nothing to infer from")
+            raise SpynqValueError(f"network {self.name!r} has no observed leaf: nothing to infer from")
         for n in self.hidden_nodes:
             if n is not root and not n.children:
-                raise ValueError(f"hidden leaf {n.name!r} carries no evidence; remove it or observe it")
+                raise SpynqValueError(f"hidden leaf {n.name!r} carries no evidence; remove it or observe it")
+
+    def check_populations(self, pops) -> dict[str, np.ndarray]:
+        """The sample populations of every hidden node, checked: {name: 1-D array} with
+        exactly the hidden nodes' names, at least one sample each; a discrete node's
+        samples are integers in 0..n_states-1 (no fractions, no negative indices), a
+        continuous node's are finite. Returns int64 / float64 arrays. The kernel's size
+        limits are spynq.stm.encode.check_limits."""
+        if not isinstance(pops, Mapping):
+            raise SpynqTypeError(f"pops: a {type(pops).__name__}, must be a dict {{hidden node name: samples}}")
+        names = [n.name for n in self.hidden_nodes]
+        missing, extra = [k for k in names if k not in pops], sorted(set(pops) - set(names), key=str)
+        if missing or extra:
+            raise SpynqValueError(f"pops: keys must be the hidden nodes {names}; missing {missing}, unknown {extra}")
+        out = {}
+        for n in self.hidden_nodes:
+            what = f"pops[{n.name!r}]"
+            a = as_array(pops[n.name], what)
+            if a.ndim != 1 or len(a) < 1:
+                raise SpynqValueError(f"{what}: must be a 1-D array of at least one sample, got shape {a.shape}")
+            out[n.name] = (check_int_range(a, f"{what} (states of {n.name!r})", 0, n.n_states - 1) if n.discrete
+                           else real_array(a, what))
+        return out
 
     # -- sampling
     def sample(self, n_samples: int | dict, seed=0) -> dict[str, np.ndarray]:
@@ -276,10 +355,13 @@ class Network:
         self.validate()
         rng = np.random.default_rng(seed)
         pops = {}
+        if isinstance(n_samples, Mapping):
+            missing = [n.name for n in self.hidden_nodes if n.name not in n_samples]
+            if missing:
+                raise SpynqValueError(f"n_samples: no count for the hidden node{'s' * (len(missing) > 1)} {missing}")
         for node in self.hidden_nodes:
-            n = n_samples[node.name] if isinstance(n_samples, dict) else int(n_samples)
-            if n < 1:
-                raise ValueError(f"{node.name!r}: need at least one sample, got {n}")
+            n = int_scalar(n_samples[node.name] if isinstance(n_samples, Mapping) else n_samples,
+                           f"n_samples of {node.name!r}", 1)
             chain = []
             p = node
             while p is not None:
@@ -297,25 +379,33 @@ class Network:
         Accepts a dict {name: scalar or 1-D array} or an array already in that order.
         """
         names = [n.name for n in self.evidence_nodes]
-        if isinstance(evidence, dict):
-            missing = set(names) - set(evidence)
-            extra = set(evidence) - set(names)
+        if isinstance(evidence, Mapping):
+            missing = [k for k in names if k not in evidence]
+            extra = sorted(set(evidence) - set(names), key=str)
             if missing or extra:
-                raise ValueError(f"evidence keys must be {names}; missing {sorted(missing)}, unknown {sorted(extra)}")
-            cols = [np.atleast_1d(np.asarray(evidence[k], float)) for k in names]
+                raise SpynqValueError(f"evidence keys must be {names}; missing {missing}, unknown {extra}")
+            cols = [np.atleast_1d(real_array(evidence[k], f"evidence[{k!r}]")) for k in names]
+            for k, c in zip(names, cols):
+                if c.ndim != 1:
+                    raise SpynqValueError(f"evidence[{k!r}]: a scalar or 1-D array (one value per set), "
+                                          f"got shape {c.shape}")
             b = max(len(c) for c in cols)
             if any(len(c) not in (1, b) for c in cols):
-                raise ValueError("evidence columns must have equal length (or length 1)")
+                raise SpynqValueError(f"evidence columns must have equal length (or length 1), got "
+                                      f"{dict(zip(names, (len(c) for c in cols)))}")
             ev = np.stack([np.broadcast_to(c, (b,)) for c in cols], axis=1)
         else:
-            ev = np.atleast_2d(np.asarray(evidence, float))
-            if ev.shape[1] != len(names):
-                raise ValueError(f"evidence must have {len(names)} columns ({names}), got shape {ev.shape}")
-        if not np.all(np.isfinite(ev)):
-            raise ValueError("evidence contains NaN or inf")
+            ev = np.atleast_2d(real_array(evidence, "evidence"))
+            if ev.ndim != 2 or ev.shape[1] != len(names):
+                raise SpynqValueError(f"evidence must have {len(names)} columns ({names}), got shape {ev.shape}")
+        if len(ev) < 1:
+            raise SpynqValueError("evidence: 0 evidence sets, needs at least 1")
         for j, n in enumerate(self.evidence_nodes):
             if n.discrete:
                 col = ev[:, j]
-                if np.any(col != np.round(col)) or np.any(col < 0) or np.any(col >= n.n_states):
-                    raise ValueError(f"evidence for discrete node {n.name!r} must be a state in 0..{n.n_states - 1}")
+                bad = (col != np.round(col)) | (col < 0) | (col >= n.n_states)
+                if bad.any():
+                    i = int(np.argmax(bad))
+                    raise SpynqValueError(f"evidence for discrete node {n.name!r} (set {i}) = {col[i]:g}: must be a "
+                                          f"state in 0..{n.n_states - 1}")
         return ev

@@ -1,57 +1,129 @@
 """Float64 reference of STM inference: the maths of eq. (1)-(9), vectorised over the batch.
 
 Same algorithm as the golden model (spynq.stm.golden) without quantisation, so the two
-differ only by rounding; that difference is bounded in tests/test_stm_golden.py.
+differ only by rounding; that difference is bounded in tests/test_stm_model.py.
+
+Where the fixed tiers saturate, this reference does the same and says so, so that every
+backend gives the same kind of answer (same status, same NaN-or-number) for the same
+input: an energy (one edge, or the sum at a node) is capped at the kernel's energy range
+E_CAP (UQ16.16 all ones, ~65536; an impossible value, energy inf, lands there too), and a
+minimum energy above E_GUARD sets ST_SATURATED exactly as in golden.node_weights and
+golden.precompute. So impossible evidence (every sample's likelihood 0) gives what the
+kernel gives: every sample at the cap, weights = the node's message products (the prior's
+sample weights), ST_SATURATED, and numbers, not NaN. ST_ZERO_SUM is a weight sum that is
+really zero. The fixed tiers' ST_UNDERFLOW (a count of UQ1.31 terms) has no float analogue.
+
+Memory is bounded: the batch is processed in chunks of about CHUNK_ELEMS values per
+(rows, samples) array, and an edge's normalised likelihood matrix (child samples x parent
+samples) is computed once per call when it has at most MATRIX_ELEMS entries (every edge
+the kernel takes), else in row blocks of that size for each chunk.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..fixed import U32_MAX
+from ..hw.cconfig import read_constants
 from .energy import edge_energy
 from .model import Network
-from .result import ST_ZERO_SUM
+from .result import ST_SATURATED, ST_ZERO_SUM
+
+_C = read_constants("stm/stm_config.h")
+E_CAP = U32_MAX / 2.0 ** _C["STM_ENERGY_FRAC"]  # the fixed tiers' saturated energy
+E_GUARD = E_CAP - _C["STM_SAT_GUARD_UNITS"]  # golden.SAT_GUARD in energy units
+CHUNK_ELEMS = 1 << 22  # 32 MB per float64 (rows, samples) array
+MATRIX_ELEMS = 1 << 24  # 128 MB: a 4096 x 4096 edge (STM_MAX_SAMPLES) is precomputed
+
+
+def _energy(dist_energy, child, parent) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = dist_energy(child, parent)
+    return np.minimum(np.nan_to_num(z, nan=E_CAP, posinf=E_CAP), E_CAP)
 
 
 def _weights(E: np.ndarray, P: np.ndarray):
-    """Divisive normalisation of exp(-E) * P over the population; zero rows flagged."""
-    with np.errstate(invalid="ignore"):
-        u = np.exp(-(E - E.min(axis=1, keepdims=True))) * P
-    u = np.nan_to_num(u, nan=0.0)
+    """Divisive normalisation of exp(-E) * P over the population; the rows' ST_* bits."""
+    emin = E.min(axis=1, keepdims=True)
+    u = np.exp(-(E - emin)) * P
     total = u.sum(axis=1, keepdims=True)
     zero = total[:, 0] <= 0
-    return np.where(zero[:, None], 0.0, u / np.where(zero, 1.0, total[:, 0])[:, None]), zero
+    status = np.where(zero, ST_ZERO_SUM, 0) | np.where(emin[:, 0] > E_GUARD, ST_SATURATED, 0)
+    return np.where(zero[:, None], 0.0, u / np.where(zero, 1.0, total[:, 0])[:, None]), status
 
 
-def normalised_likelihood(child, parent, child_samples, parent_samples) -> np.ndarray:
-    """L[k, l] = P(c_k | x_l) / sum_l' P(c_k | x_l'): the evidence-independent part of eq. (8)."""
-    z = edge_energy(child.dist)(child_samples[:, None], parent_samples[None, :])
-    L = np.exp(-(z - z.min(axis=1, keepdims=True)))
-    return L / L.sum(axis=1, keepdims=True)
+def normalised_likelihood(child, parent, child_samples, parent_samples):
+    """L[k, l] = P(c_k | x_l) / sum_l' P(c_k | x_l'): the evidence-independent part of eq. (8);
+    and whether a row's minimum energy is past E_GUARD (the kernel's precompute flag)."""
+    z = _energy(edge_energy(child.dist), child_samples[:, None], parent_samples[None, :])
+    zmin = z.min(axis=1, keepdims=True)
+    L = np.exp(-(z - zmin))
+    return L / L.sum(axis=1, keepdims=True), bool((zmin > E_GUARD).any())
+
+
+class _Edge:
+    """The message of a hidden child to its parent, w @ L, with L whole or in row blocks."""
+
+    def __init__(self, child, parent, cs, ps):
+        self.child, self.parent, self.cs, self.ps = child, parent, cs, ps
+        self.rows = max(1, MATRIX_ELEMS // len(ps))
+        self.L, self.saturated = None, False
+        if len(cs) <= self.rows:
+            self.L, self.saturated = normalised_likelihood(child, parent, cs, ps)
+        else:  # evidence independent: the flag is known before the first chunk
+            for k in range(0, len(cs), self.rows):
+                self.saturated |= normalised_likelihood(child, parent, cs[k:k + self.rows], ps)[1]
+
+    def message(self, w: np.ndarray) -> np.ndarray:
+        if self.L is not None:
+            return w @ self.L
+        m = np.zeros((len(w), len(self.ps)))
+        for k in range(0, len(self.cs), self.rows):
+            m += w[:, k:k + self.rows] @ normalised_likelihood(self.child, self.parent, self.cs[k:k + self.rows],
+                                                               self.ps)[0]
+        return m
 
 
 def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
-    """Root weights (batch, N_root) and a zero-sum mask, in float64."""
+    """Root weights (batch, N_root) and the rows' ST_* status bits (ST_ZERO_SUM,
+    ST_SATURATED), in float64."""
     ev = network.evidence_array(evidence)
+    order = network.post_order()
+    edges = {n.name: _Edge(n, n.parent, pops[n.name], pops[n.parent.name])
+             for n in order if not n.observed and n.parent is not None}
+    pre_sat = any(e.saturated for e in edges.values())
+    rows = max(1, CHUNK_ELEMS // max(len(pops[n.name]) for n in network.hidden_nodes))
+    out = [_infer_chunk(network, order, pops, edges, ev[b:b + rows]) for b in range(0, len(ev), rows)]
+    w = np.concatenate([o[0] for o in out])
+    status = np.concatenate([o[1] for o in out]) | (ST_SATURATED if pre_sat else 0)
+    return w, status.astype(np.int64)
+
+
+def _infer_chunk(network, order, pops, edges, ev):
     batch = len(ev)
     col = {n.name: j for j, n in enumerate(network.evidence_nodes)}
     E = {n.name: np.zeros((batch, len(pops[n.name]))) for n in network.hidden_nodes}
     P = {n: np.ones_like(e) for n, e in E.items()}
-    zero_any = np.zeros(batch, bool)
+    status = np.zeros(batch, np.int64)
     root = network.root_node
-    for node in network.post_order():
+    for node in order:
         parent = node.parent
         if node.observed:
-            E[parent.name] += edge_energy(node.dist)(ev[:, col[node.name]][:, None], pops[parent.name][None, :])
+            z = _energy(edge_energy(node.dist), ev[:, col[node.name]][:, None], pops[parent.name][None, :])
+            E[parent.name] = np.minimum(E[parent.name] + z, E_CAP)  # the kernel's saturating sum
             continue
-        w, zero = _weights(E[node.name], P[node.name])
-        zero_any |= zero
+        w, st = _weights(E[node.name], P[node.name])
+        status |= st
         if node is root:
-            return w, zero_any
-        m = w @ normalised_likelihood(node, parent, pops[node.name], pops[parent.name])
+            return w, status
+        m = edges[node.name].message(w)
         mmax = m.max(axis=1, keepdims=True)
         P[parent.name] *= np.where(mmax > 0, m / np.where(mmax > 0, mmax, 1), 0.0)
     raise AssertionError("post-order ends at the root")
 
 
-def status_from_zero(zero: np.ndarray) -> np.ndarray:
-    return np.where(zero, ST_ZERO_SUM, 0).astype(np.int64)
+def status_from_zero(status: np.ndarray) -> np.ndarray:
+    """The ST_* bits of infer_weights as int64 (a bool zero-sum mask is also taken)."""
+    status = np.asarray(status)
+    if status.dtype == bool:
+        return np.where(status, ST_ZERO_SUM, 0).astype(np.int64)
+    return status.astype(np.int64)
