@@ -10,21 +10,13 @@ bootstrap:
 	@bash scripts/bootstrap.sh
 
 # Main job on the best backend present (fpga on a board with the overlay, else cpu) and on
-# golden: table, plots and build/demo/index.md. On a PYNQ board (the image's pynq-venv, or
-# a system python with pynq and no .venv here) the image's Python runs it and the
-# workstation bootstrap never does: its pins cannot install there. DEMO_ARGS=--quick: small sizes.
+# golden: table, plots and build/demo/index.md. DEMO_ARGS=--quick: small sizes. On a PYNQ
+# board, demo and bench run on the image's Python without the workstation bootstrap
+# (scripts/spynq.sh; PYNQ_VENV_SH names the image's venv script).
 PYNQ_VENV_SH ?= /etc/profile.d/pynq_venv.sh
 DEMO_ARGS ?=
 demo:
-	@if [ -f $(PYNQ_VENV_SH) ] || { [ ! -d $(VENV) ] && python3 -c "import pynq" 2>/dev/null; }; then \
-	    echo "[demo] PYNQ board: the image's Python, no bootstrap"; \
-	    if [ -f $(PYNQ_VENV_SH) ]; then source $(PYNQ_VENV_SH); fi; \
-	    [ "$$(id -u)" = 0 ] || echo "[demo] not root: pynq cannot open the PL, so this runs on the cpu (sudo -E make demo)"; \
-	    python3 -c "import spynq" 2>/dev/null || export PYTHONPATH="$(CURDIR)/host$${PYTHONPATH:+:$$PYTHONPATH}"; \
-	    python3 -m spynq demo --out build/demo $(DEMO_ARGS); \
-	else \
-	    bash scripts/bootstrap.sh && $(PY) -m spynq demo --out build/demo $(DEMO_ARGS); \
-	fi
+	@PYNQ_VENV_SH=$(PYNQ_VENV_SH) bash scripts/spynq.sh demo --out build/demo $(DEMO_ARGS)
 
 test: bootstrap
 	$(PY) -m pytest -q -rs tests
@@ -33,8 +25,8 @@ test: bootstrap
 test-fast: bootstrap
 	$(PY) -m pytest -q -rs -m "not cosim" tests
 
-bench: bootstrap
-	$(PY) -m spynq bench stm --out build/bench
+bench:
+	@PYNQ_VENV_SH=$(PYNQ_VENV_SH) bash scripts/spynq.sh bench stm --out build/bench
 
 clean:
 	rm -rf build

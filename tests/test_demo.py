@@ -122,7 +122,8 @@ def test_board_rows_are_measured_and_checked_against_golden():
 
 def test_make_demo_on_a_board_uses_the_image_python_without_bootstrap(tmp_path):
     """A stand-in for the image's /etc/profile.d/pynq_venv.sh puts a python3 first on PATH
-    that records its arguments: make demo must call it, never scripts/bootstrap.sh."""
+    that records its arguments: make demo and make bench must call it, never
+    scripts/bootstrap.sh."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     log = tmp_path / "calls"
@@ -135,3 +136,7 @@ def test_make_demo_on_a_board_uses_the_image_python_without_bootstrap(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "[bootstrap]" not in p.stdout + p.stderr and "PYNQ board" in p.stdout
     assert "python3 -m spynq demo --out build/demo" in log.read_text().splitlines()
+    p = subprocess.run(["make", "-s", "bench", f"PYNQ_VENV_SH={venv_sh}"], cwd=REPO, capture_output=True, text=True,
+                       timeout=60, env=dict(os.environ))
+    assert p.returncode == 0 and "[bootstrap]" not in p.stdout + p.stderr, p.stderr
+    assert "python3 -m spynq bench stm --out build/bench" in log.read_text().splitlines()
