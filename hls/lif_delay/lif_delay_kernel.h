@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <ap_int.h>
 #include "lif_delay_config.h"
+#include "spynq_limits.h"
 
 typedef ap_uint<128> lif_beat_t;  // one m_axi beat: four 32-bit words, word 0 in bits 31:0
 
@@ -38,7 +39,8 @@ void lif_delay_top(const lif_beat_t* net, const lif_beat_t* spikes_in, lif_beat_
     X(RUN, LIF_LANES, 24, 17)  /* round(beta * I), current-based layers */ \
     X(RUN, 1, 12, 7)           /* synapse row of input i: i ap_uint<11> * groups ap_uint<6> */ \
     X(RUN, 1, 32, 17)          /* round(alpha * v_reset) (32 b): once per layer, before the loop */ \
-    X(LOAD, 1, 13, 7)          /* lif_parse: n_in ap_uint<12> * groups ap_uint<6>, once per layer per call */
+    X(LOAD, 1, 13, 7)          /* lif_parse: n_in ap_uint<12> * groups ap_uint<6>, once per layer per call */ \
+    X(LOAD, 1, 18, LIF_SAMPLE_BEAT_BITS + 1) /* lif_parse: out beats batch ap_uint<17> * beats per sample, once per call */
 #define LIF_LOOP_ENUM(name, ii, depth) LIF_LOOP_##name,
 enum LifLoop { LIF_LOOPS(LIF_LOOP_ENUM) LIF_LOOP_COUNT };
 #ifndef __SYNTHESIS__
@@ -77,6 +79,26 @@ static inline uint32_t lif_hdr_words(uint32_t n_layers) {
 static inline uint32_t lif_layer_out_beats(uint32_t n, uint32_t T) {
     return T * lif_row_beats(n) + 3 * (lif_pad_words(n) / 4);
 }
+// Sizes in 32-bit counters, proven by the limits: one sample's out beats (below) and the
+// input beat offset batch * T * row beats (the top's in_ofs). Only the whole out buffer,
+// batch x a sample's beats, can pass 2^32 words: lif_out_beats counts it in 64 bits and
+// lif_parse rejects a call past SPYNQ_MAX_OUT_WORDS.
+constexpr int LIF_MAX_SAMPLE_OUT_BEATS =
+    LIF_MAX_LAYERS * (LIF_MAX_T * ((LIF_MAX_N + LIF_BEAT_BITS - 1) / LIF_BEAT_BITS) + 3 * ((LIF_MAX_N + 3) / 4));
+constexpr int LIF_SAMPLE_BEAT_BITS = 20;  // holds LIF_MAX_SAMPLE_OUT_BEATS (asserted)
+static_assert(LIF_MAX_SAMPLE_OUT_BEATS < (1 << LIF_SAMPLE_BEAT_BITS), "a sample's out beats fit LIF_SAMPLE_BEAT_BITS");
+static_assert((uint64_t)LIF_MAX_BATCH * LIF_MAX_T * ((LIF_MAX_IN + LIF_BEAT_BITS - 1) / LIF_BEAT_BITS) < (1ull << 32),
+              "input beat offsets fit 32 bits");
+static_assert(LIF_MAX_BATCH < (1 << 17), "batch fits the 17-bit factor of the out-beat product");
+
+// Beats the kernel writes to `out` for a call lif_parse accepts: the header beat plus every
+// sample's readouts. Only for layers and arguments lif_parse has checked (batch <=
+// LIF_MAX_BATCH, a sample's beats < 2^LIF_SAMPLE_BEAT_BITS): a 17 x 20-bit product (LIF_MULS).
+static inline uint64_t lif_out_beats(const LifNet& n, uint32_t n_steps, uint32_t batch) {
+    uint32_t per = 0;
+    for (uint32_t k = 0; k < n.n_layers; k++) per += lif_layer_out_beats(n.layer[k].n_out, n_steps);
+    return 1 + ((ap_uint<17>)batch * (ap_uint<LIF_SAMPLE_BEAT_BITS>)per).to_uint64();
+}
 
 // Parse and validate. `word(i)` returns net word i. Returns false where the kernel writes
 // LIF_ST_BAD_NET (same rules as spynq.lif.golden.parse_net).
@@ -114,17 +136,13 @@ bool lif_parse(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch, 
             return false;
         prev = L.n_out;
     }
-    return true;
+    // the whole out buffer: at most SPYNQ_MAX_OUT_WORDS words (counted in 64 bits)
+    return 4 * lif_out_beats(n, n_steps, batch) <= (uint64_t)SPYNQ_MAX_OUT_WORDS;
 }
 
-// Beats the kernel writes to `out`: the header beat plus every sample's readouts.
-static inline uint32_t lif_out_beats(const LifNet& n, uint32_t n_steps, uint32_t batch) {
-    uint32_t per = 0;
-    for (uint32_t k = 0; k < n.n_layers; k++) per += lif_layer_out_beats(n.layer[k].n_out, n_steps);
-    return 1 + batch * per;
-}
+// Words the kernel writes: every beat of a call lif_parse accepts, else the status beat.
 template <class Word>
-uint32_t lif_out_words(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
+uint64_t lif_out_words(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
     LifNet n;
     if (!lif_parse(word, net_words, n_steps, batch, n)) return 4;
     return 4 * lif_out_beats(n, n_steps, batch);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <ap_int.h>
 #include "snnwm_config.h"
+#include "spynq_limits.h"
 
 typedef ap_uint<128> snnwm_beat_t;  // one m_axi beat: four 32-bit words, word 0 in bits 31:0
 
@@ -42,7 +43,8 @@ void snnwm_top(const snnwm_beat_t* net, const snnwm_beat_t* spikes_in, snnwm_bea
 #define SNNWM_MULS(X) \
     X(MAC, SNNWM_LANES, 25, 16)  /* x_i * w1_ij: x 25-bit signed, w1 Q3.12 16-bit */ \
     X(UPD, SNNWM_LANES, 17, 24)  /* alpha * V: alpha UQ0.16 (17 signed), V 24-bit state */ \
-    X(STAGES, 1, 17, 32)         /* alpha * v_rest once per stage: the decayed reset value */
+    X(STAGES, 1, 17, 32)         /* alpha * v_rest once per stage: the decayed reset value */ \
+    X(LOAD, 1, 18, SNNWM_SAMPLE_BEAT_BITS + 1) /* snnwm_parse: out beats batch ap_uint<17> * beats per sample, once per call */
 #define SNNWM_LOOP_ENUM(name, ii, depth) SNNWM_LOOP_##name,
 enum SnnwmLoop { SNNWM_LOOPS(SNNWM_LOOP_ENUM) SNNWM_LOOP_COUNT };
 #ifndef __SYNTHESIS__
@@ -92,6 +94,28 @@ static inline uint32_t snnwm_row_beats(uint32_t n) { return (n + SNNWM_BEAT_BITS
 static inline uint32_t snnwm_stage_out_beats(uint32_t n, uint32_t T, bool readout) {
     return 1 + (readout ? snnwm_pad_words(n) / 4 : T * snnwm_row_beats(n) + 2 * (snnwm_pad_words(n) / 4));
 }
+// Sizes in 32-bit counters, proven by the limits: one sample's out beats (below) and the
+// input beat offset batch * T * row beats. Only the whole out buffer, batch x a sample's
+// beats, can pass 2^32 words: snnwm_out_beats counts it in 64 bits and snnwm_parse
+// rejects a call past SPYNQ_MAX_OUT_WORDS.
+constexpr int SNNWM_MAX_SAMPLE_OUT_BEATS =
+    SNNWM_MAX_LAYERS * (1 + SNNWM_MAX_T * ((SNNWM_MAX_N + SNNWM_BEAT_BITS - 1) / SNNWM_BEAT_BITS) +
+                        2 * ((SNNWM_MAX_N + 3) / 4)) + 1 + (SNNWM_MAX_N + 3) / 4;
+constexpr int SNNWM_SAMPLE_BEAT_BITS = 20;  // holds SNNWM_MAX_SAMPLE_OUT_BEATS (asserted)
+static_assert(SNNWM_MAX_SAMPLE_OUT_BEATS < (1 << SNNWM_SAMPLE_BEAT_BITS), "a sample's out beats fit SNNWM_SAMPLE_BEAT_BITS");
+static_assert((uint64_t)SNNWM_MAX_BATCH * SNNWM_MAX_T * ((SNNWM_MAX_IN + SNNWM_BEAT_BITS - 1) / SNNWM_BEAT_BITS) <
+                  (1ull << 32), "input beat offsets fit 32 bits");
+static_assert(SNNWM_MAX_BATCH < (1 << 17), "batch fits the 17-bit factor of the out-beat product");
+
+// Beats the kernel writes to `out` for a call snnwm_parse accepts: the header beat plus
+// every sample's readouts. Only for stages and arguments snnwm_parse has checked (batch <=
+// SNNWM_MAX_BATCH, a sample's beats < 2^SNNWM_SAMPLE_BEAT_BITS): a 17 x 20-bit product (SNNWM_MULS).
+static inline uint64_t snnwm_out_beats(const SnnwmNet& n, uint32_t n_steps, uint32_t batch) {
+    uint32_t per = 0;
+    for (uint32_t k = 0; k < n.n_stages; k++)
+        per += snnwm_stage_out_beats(n.stage[k].n_out, n_steps, n.stage[k].mode == (uint32_t)SNNWM_MODE_READOUT);
+    return 1 + ((ap_uint<17>)batch * (ap_uint<SNNWM_SAMPLE_BEAT_BITS>)per).to_uint64();
+}
 
 // Parse and validate. `word(i)` returns net word i. Returns false where the kernel writes
 // SNNWM_ST_BAD_NET (same rules as spynq.snnwm.golden.parse_net).
@@ -136,18 +160,13 @@ bool snnwm_parse(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch
             return false;
         prev = c.n_out;
     }
-    return true;
+    // the whole out buffer: at most SPYNQ_MAX_OUT_WORDS words (counted in 64 bits)
+    return 4 * snnwm_out_beats(n, n_steps, batch) <= (uint64_t)SPYNQ_MAX_OUT_WORDS;
 }
 
-// Beats the kernel writes to `out`: the header beat plus every sample's readouts.
-static inline uint32_t snnwm_out_beats(const SnnwmNet& n, uint32_t n_steps, uint32_t batch) {
-    uint32_t per = 0;
-    for (uint32_t k = 0; k < n.n_stages; k++)
-        per += snnwm_stage_out_beats(n.stage[k].n_out, n_steps, n.stage[k].mode == (uint32_t)SNNWM_MODE_READOUT);
-    return 1 + batch * per;
-}
+// Words the kernel writes: every beat of a call snnwm_parse accepts, else the status beat.
 template <class Word>
-uint32_t snnwm_out_words(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
+uint64_t snnwm_out_words(Word word, uint32_t net_words, uint32_t n_steps, uint32_t batch) {
     SnnwmNet n;
     if (!snnwm_parse(word, net_words, n_steps, batch, n)) return 4;
     return 4 * snnwm_out_beats(n, n_steps, batch);

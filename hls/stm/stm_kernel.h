@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <ap_int.h>
 #include "stm_config.h"
+#include "spynq_limits.h"
 
 typedef ap_uint<128> stm_beat_t;  // one m_axi beat: four 32-bit words, word 0 in bits 31:0
 
@@ -108,7 +109,6 @@ bool stm_parse(Word word, uint32_t net_words, uint32_t batch, StmNet& n) {
     if (n.n_nodes < 1 || n.n_nodes > (uint32_t)STM_MAX_NODES || n.n_ev >= n.n_nodes) return false;
     if ((uint64_t)STM_HDR_WORDS + (uint64_t)n.n_nodes * STM_NODE_WORDS > net_words) return false;
     uint32_t hidden = 0;
-    for (uint32_t i = 0; i < n.n_nodes; i++) {
     // Structure (the same rules as golden.parse_net): every parent is hidden, so an
     // observed node has no children (a child of an observed node would have no parent
     // samples: 1/S_k divides by zero), and the observed nodes use each evidence column
@@ -116,6 +116,7 @@ bool stm_parse(Word word, uint32_t net_words, uint32_t batch, StmNet& n) {
     // (parent > i), so a node's bit in has_child is complete when the node is parsed.
     static_assert(STM_MAX_NODES <= 32, "node masks are 32-bit");
     uint32_t has_child = 0, columns = 0, observed_nodes = 0;
+    for (uint32_t i = 0; i < n.n_nodes; i++) {
         uint32_t b = STM_HDR_WORDS + i * STM_NODE_WORDS;
         n.parent[i] = word(b + STM_NF_PARENT);
         n.ns[i] = word(b + STM_NF_SAMPLES);
@@ -148,21 +149,25 @@ bool stm_parse(Word word, uint32_t net_words, uint32_t batch, StmNet& n) {
         }
         bool observed = n.ev[i] != STM_NONE;
         if (observed == (n.ns[i] != 0) || (observed && n.ev[i] >= n.n_ev)) return false;
-    }
         if (observed && (((has_child >> i) & 1u) || ((columns >> n.ev[i]) & 1u))) return false;
         if (observed) {
             columns |= 1u << n.ev[i];
             observed_nodes++;
         }
         if (n.kind[i] != (uint32_t)STM_KIND_ROOT) has_child |= 1u << n.parent[i];
+    }
     return observed_nodes == n.n_ev;
 }
 
-// Words the kernel writes to `out`: whole rows, or one beat when it rejects the net.
+// Words the kernel writes to `out`: whole rows, or one beat when it rejects the net. The
+// limits keep every call below SPYNQ_MAX_OUT_WORDS (asserted), so the parser needs no size
+// check; the count is 64-bit like the other kernels'.
+static_assert((uint64_t)STM_MAX_BATCH * ((STM_OUT_HDR_WORDS + STM_MAX_SAMPLES + 3) / 4 * 4) <=
+                  (uint64_t)SPYNQ_MAX_OUT_WORDS, "every STM call's out buffer fits SPYNQ_MAX_OUT_WORDS");
 template <class Word>
-uint32_t stm_out_words(Word word, uint32_t net_words, uint32_t batch) {
+uint64_t stm_out_words(Word word, uint32_t net_words, uint32_t batch) {
     StmNet n;
     if (!stm_parse(word, net_words, batch, n)) return 4;
-    return batch * stm_out_row_words(n.ns[n.n_nodes - 1]);
+    return (uint64_t)batch * stm_out_row_words(n.ns[n.n_nodes - 1]);
 }
 #endif

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SpynqValueError
 from ..fixed import quantize, quantize_bits, to_u32
 from ..hw.cconfig import read_constants
 from ..hw.interface import pad_words
@@ -22,6 +23,8 @@ C = read_constants("lif_delay/lif_delay_config.h")
 LANES = C["LIF_LANES"]
 V_MAX = (1 << (C["LIF_STATE_BITS"] - 1)) - 1
 V_MIN = -V_MAX - 1
+# the most words one call may write (hls/common/spynq_limits.h); the parser rejects more
+MAX_OUT_WORDS = read_constants("common/spynq_limits.h")["SPYNQ_MAX_OUT_WORDS"]
 
 
 def groups(n: int) -> int:
@@ -37,8 +40,25 @@ def layer_out_words(n: int, T: int) -> int:
 
 
 def out_words(sizes, T: int, batch: int) -> int:
-    """Words the kernel writes: the header beat and every sample's readouts."""
+    """Words the kernel writes: the header beat and every sample's readouts (an exact
+    Python integer; a call above MAX_OUT_WORDS is one the kernel rejects)."""
     return C["LIF_OUT_HDR_WORDS"] + batch * sum(layer_out_words(n, T) for n in sizes[1:])
+
+
+def input_words(n_in: int, T: int, batch: int) -> int:
+    """Words of the raster buffer a call reads: batch x T rows of n_in bits, whole beats."""
+    return batch * T * row_words(n_in)
+
+
+def check_out_words(sizes, T: int, batch: int) -> int:
+    """The out words of one call with these sizes; SpynqValueError past MAX_OUT_WORDS."""
+    n = out_words(sizes, T, batch)
+    if n > MAX_OUT_WORDS:
+        per = (n - C["LIF_OUT_HDR_WORDS"]) // batch
+        raise SpynqValueError(f"batch {batch} x T={T}: the out buffer would be {n} words ({per} per sample), "
+                              f"more than the {MAX_OUT_WORDS} one call may write; split the batch into calls of "
+                              f"at most {(MAX_OUT_WORDS - C['LIF_OUT_HDR_WORDS']) // per} samples")
+    return n
 
 
 @dataclass
@@ -68,6 +88,8 @@ def check_limits(network: LifNetwork, T: int | None = None, batch: int | None = 
         raise ValueError(f"T={T}: the kernel takes 1..{C['LIF_MAX_T']} steps")
     if batch is not None and batch > C["LIF_MAX_BATCH"]:
         raise ValueError(f"batch {batch}: the kernel takes at most {C['LIF_MAX_BATCH']} samples per call")
+    if T is not None and batch is not None:
+        check_out_words(network.sizes, T, batch)
 
 
 def decay_q(a: float, what: str) -> int:

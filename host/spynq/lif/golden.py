@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SpynqValueError
+from . import encode
 from .encode import C, V_MAX, V_MIN, groups, out_words, pack_rasters, row_words, pad_words, unpack_rasters, LANES
 from .reference import delayed_input
 
@@ -51,8 +53,12 @@ def s32(x) -> int:
     return x - (1 << 32) if x >= 1 << 31 else x
 
 
-class BadNet(ValueError):
-    pass
+class BadNet(SpynqValueError):
+    """A call the kernel rejects (LIF_ST_BAD_NET); run() turns it into that status."""
+
+
+class OutTooLarge(BadNet):
+    """A call whose out buffer would exceed encode.MAX_OUT_WORDS."""
 
 
 def header_words(n_layers: int) -> int:
@@ -61,17 +67,19 @@ def header_words(n_layers: int) -> int:
 
 
 MAX_NET_WORDS = header_words(C["LIF_MAX_LAYERS"]) + C["LIF_MAX_SYN"]
+_FIELDS = ("n_in", "n_out", "flags", "alpha", "beta", "theta", "vreset", "refractory", "syn_ofs")
 
 
-def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list[dict]:
-    """Decode the net buffer; raise BadNet where the kernel writes LIF_ST_BAD_NET
-    (same rules as lif_parse in hls/lif_delay/lif_delay_kernel.h)."""
+def parse_header(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list[dict]:
+    """The layer table of a call, synapse rows not decoded; raise BadNet where the kernel
+    writes LIF_ST_BAD_NET (same rules, in the same order, as lif_parse in
+    hls/lif_delay/lif_delay_kernel.h), OutTooLarge for an out buffer past MAX_OUT_WORDS."""
     if net_words < C["LIF_HDR_WORDS"] or net_words > MAX_NET_WORDS:
-        raise BadNet("bad net_words")
-    w = np.asarray(net[:net_words], np.uint32).astype(np.int64)
+        raise BadNet(f"net_words {net_words}: the kernel takes {C['LIF_HDR_WORDS']}..{MAX_NET_WORDS}")
+    w = np.asarray(net[:min(net_words, header_words(C["LIF_MAX_LAYERS"]))], np.uint32).tolist()
     if w[0] != C["LIF_MAGIC"]:
         raise BadNet("bad magic")
-    n_layers, n_in = int(w[1]), int(w[2])
+    n_layers, n_in = w[1], w[2]
     if not 1 <= n_layers <= C["LIF_MAX_LAYERS"] or not 1 <= n_in <= C["LIF_MAX_IN"]:
         raise BadNet("bad layer count or n_in")
     P = header_words(n_layers)
@@ -79,22 +87,33 @@ def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list
         raise BadNet("bad net_words, T or batch")
     layers, prev = [], n_in
     for k in range(n_layers):
-        f = w[C["LIF_HDR_WORDS"] + k * C["LIF_LAYER_WORDS"]:][:C["LIF_LAYER_WORDS"]]
-        L = {name: int(f[C[f"LIF_LF_{name.upper()}"]]) for name in
-             ("n_in", "n_out", "flags", "alpha", "beta", "theta", "vreset", "refractory", "syn_ofs")}
+        b = C["LIF_HDR_WORDS"] + k * C["LIF_LAYER_WORDS"]
+        L = {name: w[b + C[f"LIF_LF_{name.upper()}"]] for name in _FIELDS}
         if L["n_in"] != prev or not 1 <= L["n_out"] <= C["LIF_MAX_N"]:
             raise BadNet(f"bad layer {k} sizes")
-        n_words = L["n_in"] * groups(L["n_out"]) * LANES
-        if (L["syn_ofs"] < P or (L["syn_ofs"] - P) % LANES or L["syn_ofs"] + n_words > net_words
-                or L["refractory"] > C["LIF_MAX_REFRACTORY"] or L["alpha"] >> 16 or L["beta"] >> 16):
+        if (L["syn_ofs"] < P or (L["syn_ofs"] - P) % LANES or L["syn_ofs"] + L["n_in"] * groups(L["n_out"]) * LANES
+                > net_words or L["refractory"] > C["LIF_MAX_REFRACTORY"] or L["alpha"] >> 16 or L["beta"] >> 16):
             raise BadNet(f"bad layer {k}")
-        sw = w[L["syn_ofs"]:L["syn_ofs"] + n_words].reshape(L["n_in"], -1)[:, :L["n_out"]]
-        wq = sw & 0xFFFF
-        L["w"] = np.where(wq >= 1 << 15, wq - (1 << 16), wq)
-        L["d"] = (sw >> C["LIF_DELAY_SHIFT"]) & ((1 << C["LIF_DELAY_BITS"]) - 1)
         L["theta"], L["vreset"] = s32(L["theta"]), s32(L["vreset"])
         layers.append(L)
         prev = L["n_out"]
+    n = out_words([n_in] + [L["n_out"] for L in layers], n_steps, batch)
+    if n > encode.MAX_OUT_WORDS:
+        raise OutTooLarge(f"batch {batch} x T={n_steps}: the out buffer would be {n} words, more than the "
+                          f"{encode.MAX_OUT_WORDS} one call may write")
+    return layers
+
+
+def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list[dict]:
+    """Decode the net buffer: parse_header and every layer's weights w and delays d."""
+    layers = parse_header(net, net_words, n_steps, batch)
+    for L in layers:
+        n_words = L["n_in"] * groups(L["n_out"]) * LANES
+        sw = np.asarray(net[L["syn_ofs"]:L["syn_ofs"] + n_words], np.uint32).astype(np.int64)
+        sw = sw.reshape(L["n_in"], -1)[:, :L["n_out"]]
+        wq = sw & 0xFFFF
+        L["w"] = np.where(wq >= 1 << 15, wq - (1 << 16), wq)
+        L["d"] = (sw >> C["LIF_DELAY_SHIFT"]) & ((1 << C["LIF_DELAY_BITS"]) - 1)
     return layers
 
 
@@ -144,7 +163,8 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
         out[0] = C["LIF_ST_BAD_NET"]
         return out
     n_in = layers[0]["n_in"]
-    r = unpack_rasters(np.asarray(rasters_in, np.uint32)[:batch * n_steps * row_words(n_in)], batch, n_steps, n_in)
+    r = unpack_rasters(np.asarray(rasters_in, np.uint32)[:encode.input_words(n_in, n_steps, batch)], batch, n_steps,
+                       n_in)
     res = simulate(layers, r)
     sizes = [n_in] + [L["n_out"] for L in layers]
     out = np.zeros(out_words(sizes, n_steps, batch), np.uint32)
@@ -162,10 +182,23 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
     return out
 
 
+def call_sizes(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> tuple[int, int]:
+    """(input words the kernel reads, out words it writes) for these arguments: (0, 4)
+    when it rejects them; OutTooLarge (a SpynqValueError) for an out buffer past
+    MAX_OUT_WORDS, which the kernel also rejects, so that the host says why."""
+    try:
+        layers = parse_header(net, net_words, n_steps, batch)
+    except OutTooLarge:
+        raise
+    except BadNet:
+        return 0, 4
+    sizes = [layers[0]["n_in"]] + [L["n_out"] for L in layers]
+    return encode.input_words(sizes[0], n_steps, batch), out_words(sizes, n_steps, batch)
+
+
 def call_out_words(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> int:
     """Words the kernel writes for these arguments (4 when it rejects them)."""
     try:
-        layers = parse_net(net, net_words, n_steps, batch)
-    except BadNet:
+        return call_sizes(net, net_words, n_steps, batch)[1]
+    except OutTooLarge:
         return 4
-    return out_words([layers[0]["n_in"]] + [L["n_out"] for L in layers], n_steps, batch)

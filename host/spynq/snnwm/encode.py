@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SpynqValueError
 from ..fixed import quantize_bits, to_u32
 from ..hw.cconfig import read_constants
 from ..lif import encode as lif_encode
 # the membrane and decay formats are the LIF engine's (asserted below): one definition
 from ..lif.encode import V_MAX, V_MIN, decay_q, pack_rasters, pad_words, row_words, state_q, unpack_rasters  # noqa: F401
+# the raster buffer is the LIF engine's, so is the words a call reads: input_words(n_in, T, batch)
+from ..lif.encode import MAX_OUT_WORDS, input_words  # noqa: F401
 from .model import SnnwmNetwork
 from .reference import stage_mode
 
@@ -48,6 +51,17 @@ def out_words(sizes, T: int, batch: int, readout: bool) -> int:
     ns = sizes[1:]
     per = sum(stage_out_words(n, T, readout and k == len(ns) - 1) for k, n in enumerate(ns))
     return C["SNNWM_OUT_HDR_WORDS"] + batch * per
+
+
+def check_out_words(sizes, T: int, batch: int, readout: bool) -> int:
+    """The out words of one call with these sizes; SpynqValueError past MAX_OUT_WORDS."""
+    n = out_words(sizes, T, batch, readout)
+    if n > MAX_OUT_WORDS:
+        per = (n - C["SNNWM_OUT_HDR_WORDS"]) // batch
+        raise SpynqValueError(f"batch {batch} x T={T}: the out buffer would be {n} words ({per} per sample), "
+                              f"more than the {MAX_OUT_WORDS} one call may write; split the batch into calls of "
+                              f"at most {(MAX_OUT_WORDS - C['SNNWM_OUT_HDR_WORDS']) // per} samples")
+    return n
 
 
 def header_words(taps) -> int:
@@ -86,6 +100,8 @@ def check_limits(network: SnnwmNetwork, T: int | None = None, batch: int | None 
         raise ValueError(f"T={T}: the kernel takes 1..{limits['SNNWM_MAX_T']} steps")
     if batch is not None and batch > limits["SNNWM_MAX_BATCH"]:
         raise ValueError(f"batch {batch}: the kernel takes at most {limits['SNNWM_MAX_BATCH']} samples per call")
+    if T is not None and batch is not None:
+        check_out_words(network.sizes, T, batch, network.readout is not None)
 
 
 def w1_q(w, what):

@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SpynqValueError
 from ..lif.golden import rmul, s32, sat
+from . import encode
 from .counts import stage_counts
 from .encode import (C, LANES, V_MIN, groups, out_words, pack_rasters, pad_words, row_words,
                      unpack_rasters)
@@ -44,11 +46,16 @@ SHIFT = C["SNNWM_PROD_SHIFT"]
 I_MAX = (1 << 31) - 1
 
 
-class BadNet(ValueError):
-    pass
+class BadNet(SpynqValueError):
+    """A call the kernel rejects (SNNWM_ST_BAD_NET); run() turns it into that status."""
+
+
+class OutTooLarge(BadNet):
+    """A call whose out buffer would exceed encode.MAX_OUT_WORDS."""
 
 
 MAX_NET_WORDS = C["SNNWM_MAX_HDR_WORDS"] + C["SNNWM_MAX_SYN"]
+_FIELDS = ("n_in", "n_out", "mode", "taps", "alpha", "theta", "vrest", "w1_ofs", "w2_ofs")
 
 
 def _s16(w):
@@ -56,16 +63,17 @@ def _s16(w):
     return np.where(w >= 1 << 15, w - (1 << 16), w)
 
 
-def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list[dict]:
-    """Decode the net buffer; raise BadNet where the kernel writes SNNWM_ST_BAD_NET
-    (same rules as snnwm_parse in hls/snnwm/snnwm_kernel.h)."""
+def parse_header(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list[dict]:
+    """The stage table of a call, weights not decoded; raise BadNet where the kernel
+    writes SNNWM_ST_BAD_NET (same rules, in the same order, as snnwm_parse in
+    hls/snnwm/snnwm_kernel.h), OutTooLarge for an out buffer past MAX_OUT_WORDS."""
     if net_words < C["SNNWM_HDR_WORDS"] or net_words > MAX_NET_WORDS:
-        raise BadNet("bad net_words")
-    w = np.asarray(net[:net_words], np.uint32).astype(np.int64)
+        raise BadNet(f"net_words {net_words}: the kernel takes {C['SNNWM_HDR_WORDS']}..{MAX_NET_WORDS}")
+    table_max = C["SNNWM_HDR_WORDS"] + C["SNNWM_MAX_STAGES"] * C["SNNWM_STAGE_WORDS"]
+    w = np.asarray(net[:min(net_words, table_max)], np.uint32).tolist()  # the header and stage table
     if w[0] != C["SNNWM_MAGIC"]:
         raise BadNet("bad magic")
-    n_layers, n_in, P, ro = (int(w[C[k]]) for k in ("SNNWM_H_N_LAYERS", "SNNWM_H_N_IN", "SNNWM_H_P",
-                                                     "SNNWM_H_READOUT"))
+    n_layers, n_in, P, ro = (w[C[k]] for k in ("SNNWM_H_N_LAYERS", "SNNWM_H_N_IN", "SNNWM_H_P", "SNNWM_H_READOUT"))
     S = n_layers + ro
     if n_layers > C["SNNWM_MAX_LAYERS"] or ro > 1 or S < 1 or not 1 <= n_in <= C["SNNWM_MAX_IN"]:
         raise BadNet("bad layer count, readout flag or n_in")
@@ -76,9 +84,8 @@ def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list
         raise BadNet("bad T or batch")
     stages, prev = [], n_in
     for k in range(S):
-        f = w[C["SNNWM_HDR_WORDS"] + k * C["SNNWM_STAGE_WORDS"]:][:C["SNNWM_STAGE_WORDS"]]
-        L = {name: int(f[C[f"SNNWM_SF_{name.upper()}"]]) for name in
-             ("n_in", "n_out", "mode", "taps", "alpha", "theta", "vrest", "w1_ofs", "w2_ofs")}
+        b = C["SNNWM_HDR_WORDS"] + k * C["SNNWM_STAGE_WORDS"]
+        L = {name: w[b + C[f"SNNWM_SF_{name.upper()}"]] for name in _FIELDS}
         is_ro = k == S - 1 and ro
         if L["n_in"] != prev or not 1 <= L["n_out"] <= C["SNNWM_MAX_N"]:
             raise BadNet(f"bad stage {k} sizes")
@@ -91,11 +98,24 @@ def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list
                 or L["w1_ofs"] - P + n_words > C["SNNWM_MAX_SYN"] or L["alpha"] >> 16):
             raise BadNet(f"bad stage {k}")
         L["mode"] = MODES[L["mode"]]
-        L["w2"] = _s16(w[L["w2_ofs"]:L["w2_ofs"] + L["taps"]])
-        L["w1"] = _s16(w[L["w1_ofs"]:L["w1_ofs"] + n_words].reshape(L["n_in"], -1)[:, :L["n_out"]])
         L["theta"], L["vrest"] = s32(L["theta"]), s32(L["vrest"])
         stages.append(L)
         prev = L["n_out"]
+    n = out_words([n_in] + [L["n_out"] for L in stages], n_steps, batch, stages[-1]["mode"] == "readout")
+    if n > encode.MAX_OUT_WORDS:
+        raise OutTooLarge(f"batch {batch} x T={n_steps}: the out buffer would be {n} words, more than the "
+                          f"{encode.MAX_OUT_WORDS} one call may write")
+    return stages
+
+
+def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list[dict]:
+    """Decode the net buffer: parse_header and every stage's weights w1, w2."""
+    stages = parse_header(net, net_words, n_steps, batch)
+    for L in stages:
+        n_words = L["n_in"] * groups(L["n_out"]) * LANES
+        L["w2"] = _s16(np.asarray(net[L["w2_ofs"]:L["w2_ofs"] + L["taps"]], np.uint32))
+        w1 = np.asarray(net[L["w1_ofs"]:L["w1_ofs"] + n_words], np.uint32)
+        L["w1"] = _s16(w1.reshape(L["n_in"], -1)[:, :L["n_out"]])
     return stages
 
 
@@ -154,7 +174,8 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
         out[0] = C["SNNWM_ST_BAD_NET"]
         return out
     n_in = stages[0]["n_in"]
-    r = unpack_rasters(np.asarray(rasters_in, np.uint32)[:batch * n_steps * row_words(n_in)], batch, n_steps, n_in)
+    r = unpack_rasters(np.asarray(rasters_in, np.uint32)[:encode.input_words(n_in, n_steps, batch)], batch, n_steps,
+                       n_in)
     res = simulate(stages, r)
     ro = stages[-1]["mode"] == "readout"
     sizes = [n_in] + [L["n_out"] for L in stages]
@@ -181,11 +202,24 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
     return out
 
 
+def call_sizes(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> tuple[int, int]:
+    """(input words the kernel reads, out words it writes) for these arguments: (0, 4)
+    when it rejects them; OutTooLarge (a SpynqValueError) for an out buffer past
+    MAX_OUT_WORDS, which the kernel also rejects, so that the host says why."""
+    try:
+        stages = parse_header(net, net_words, n_steps, batch)
+    except OutTooLarge:
+        raise
+    except BadNet:
+        return 0, 4
+    sizes = [stages[0]["n_in"]] + [L["n_out"] for L in stages]
+    return encode.input_words(sizes[0], n_steps, batch), out_words(sizes, n_steps, batch,
+                                                                   stages[-1]["mode"] == "readout")
+
+
 def call_out_words(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> int:
     """Words the kernel writes for these arguments (4 when it rejects them)."""
     try:
-        stages = parse_net(net, net_words, n_steps, batch)
-    except BadNet:
+        return call_sizes(net, net_words, n_steps, batch)[1]
+    except OutTooLarge:
         return 4
-    return out_words([stages[0]["n_in"]] + [L["n_out"] for L in stages], n_steps, batch,
-                     stages[-1]["mode"] == "readout")

@@ -24,6 +24,12 @@ def out_row_words(n_root: int) -> int:
     return pad_words(C["STM_OUT_HDR_WORDS"] + n_root)
 
 
+# the most words one call may write (hls/common/spynq_limits.h): the limits keep every STM
+# call below it, as hls/stm/stm_kernel.h asserts too
+MAX_OUT_WORDS = read_constants("common/spynq_limits.h")["SPYNQ_MAX_OUT_WORDS"]
+assert C["STM_MAX_BATCH"] * out_row_words(C["STM_MAX_SAMPLES"]) <= MAX_OUT_WORDS
+
+
 @dataclass
 class Packed:
     net: np.ndarray  # uint32, padded to whole beats
@@ -100,6 +106,11 @@ def pack_network(network: Network, pops: dict, limits: dict = C) -> Packed:
 
 def evidence_row_words(n_evidence: int) -> int:
     return pad_words(n_evidence)
+
+
+def input_words(n_evidence: int, batch: int) -> int:
+    """Words of the evidence buffer a call reads: batch rows of n_evidence words, whole beats."""
+    return batch * evidence_row_words(n_evidence)
 
 
 def pack_evidence(network: Network, evidence) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import SpynqValueError
 from ..fixed import U32_MAX, exp_neg_q, renorm, to_s32
+from . import encode
 from .encode import C, NONE, evidence_row_words, out_row_words
 
 ONE = np.uint64(1 << C["STM_PROB_FRAC"])
@@ -40,11 +41,11 @@ class NodeQ:
     evidence: int
 
 
-def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
 class BadNet(SpynqValueError):
     """A net buffer the kernel rejects (STM_ST_BAD_NET); run() turns it into that status."""
 
 
+def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
     """Decode a net buffer; raise ValueError where the kernel would flag STM_ST_BAD_NET."""
     w = np.asarray(net[:net_words], np.uint32).astype(np.int64)
     if net_words < C["STM_HDR_WORDS"] or w[0] != C["STM_MAGIC"]:
@@ -53,10 +54,10 @@ class BadNet(SpynqValueError):
     if not 1 <= n_nodes <= C["STM_MAX_NODES"] or n_ev >= n_nodes or net_words > C["STM_MAX_NET_WORDS"]:
         raise ValueError("bad node count")
     nodes = []
-    for i in range(n_nodes):
     # structure, as stm_parse: every parent is hidden (an observed node has no children;
     # children come first, parent > i), and each evidence column 0..n_ev-1 is one node's
     has_child, columns = set(), set()
+    for i in range(n_nodes):
         f = w[C["STM_HDR_WORDS"] + i * C["STM_NODE_WORDS"]:][:C["STM_NODE_WORDS"]]
         parent, ns, kind, ps, cs, po, so, ev = (int(v) for v in f)
         samples = params = None
@@ -84,9 +85,9 @@ class BadNet(SpynqValueError):
         if kind != C["STM_KIND_ROOT"]:
             has_child.add(parent)
         nodes.append(NodeQ(parent, samples, kind, ps, cs, params, ev))
-    return nodes
     if len(columns) != n_ev:
         raise BadNet(f"{len(columns)} observed nodes, the header says n_evidence={n_ev}")
+    return nodes
 
 
 def energy_q(node: NodeQ, c, x):
@@ -136,6 +137,20 @@ def call_out_words(net: np.ndarray, net_words: int, batch: int) -> int:
     except ValueError:
         return 4
     return 4 if batch > C["STM_MAX_BATCH"] else batch * out_row_words(len(nodes[-1].samples))
+
+
+def call_sizes(net: np.ndarray, net_words: int, batch: int) -> tuple[int, int]:
+    """(input words the kernel reads, out words it writes) for these arguments; (0, 4)
+    when it rejects them. No call has an out buffer past MAX_OUT_WORDS (the limits keep
+    it below; hls/stm/stm_kernel.h asserts it)."""
+    try:
+        nodes = parse_net(net, net_words)
+    except ValueError:
+        return 0, 4
+    if batch > C["STM_MAX_BATCH"]:
+        return 0, 4
+    # the kernel reads n_evidence (header word 2) words per row, whole beats
+    return encode.input_words(int(net[2]), batch), batch * out_row_words(len(nodes[-1].samples))
 
 
 def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np.ndarray:
