@@ -120,11 +120,9 @@ def write_json(rows: list[Row], path: Path, meta: dict | None = None) -> None:
 
 def plot(rows: list[Row], path: Path, title: str, xlabel: str = "samples per population",
          ylabel: str = "latency per evidence set (ms)") -> None:
-    import matplotlib
+    from .plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     workloads = list(dict.fromkeys(r.workload for r in rows))
     backends = list(dict.fromkeys(r.backend for r in rows))
     fig, axes = plt.subplots(1, len(workloads), figsize=(4.2 * len(workloads), 3.8), squeeze=False)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -340,12 +339,10 @@ def plot_comparison(rows: list[Row]):
 
 def run(out="build/demo", quick: bool = False, file=None) -> dict:
     """Everything `spynq demo` does; returns the numbers it wrote (also in results.json)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from . import estimates
+    from .plotting import pyplot
+
+    plt = pyplot()
     from .hw.board import session
     from .lif import demos as lif_demos
     from .lif import plots as lif_plots

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import demos
 from .model import random_rasters
+from ..plotting import pyplot as _pyplot
 
 
 def run(network, rasters, backend="cpu"):
@@ -21,13 +22,6 @@ def run(network, rasters, backend="cpu"):
     return _run(network, rasters, backend=backend)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def spike_rasters(network, rasters, backend: str = "cpu", sample: int = 0, result=None, out_png=None,

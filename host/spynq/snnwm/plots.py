@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from ..plotting import pyplot as _pyplot
 
 COLORS = {"per_step": "tab:red", "window_dense": "tab:blue", "window_kernel": "tab:green"}
 LABELS = {"per_step": "per-step LIF (accumulate per spike x neuron)",
@@ -21,13 +22,6 @@ LABELS = {"per_step": "per-step LIF (accumulate per spike x neuron)",
           "window_kernel": "window, kernel (skips zero window sums)"}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def op_count_curves(ops: dict, out_png) -> Path:

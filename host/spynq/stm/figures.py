@@ -22,6 +22,7 @@ from . import exact
 from .backends import infer
 from .result import ST_UNDERFLOW, ST_ZERO_SUM, ST_SATURATED
 from .workloads import CAUSAL, MULTISENSORY, Workload
+from ..plotting import pyplot as _pyplot
 
 SIZES = (100, 200, 500, 1000, 2000, 4000)
 BACKENDS = ("cpu", "golden")
@@ -34,13 +35,6 @@ LINE = {"cpu": dict(lw=4.0, alpha=0.55, ls="-", ms=8)}
 OTHER_LINE = dict(lw=1.4, alpha=1.0, ls="--", ms=5, mfc="none")
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _flags(status: np.ndarray) -> dict:
