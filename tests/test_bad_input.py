@@ -313,6 +313,7 @@ def lif_net():
      r"v_reset=nan"),
     (lambda: LifNetwork([LifLayer(np.ones((2, 2)), None, {"alpha": 0.5})]), SpynqTypeError,
      r"params: a dict, must be LifParams"),
+    (lambda: LifNetwork(LifLayer(np.ones((2, 2)))), SpynqTypeError, r"LifNetwork layers: a LifLayer, must be list"),
 ])
 def test_lif_model_rejections(make, kind, match):
     rejects(kind, match, make)
@@ -367,7 +368,8 @@ def test_conv_and_gesture_arguments():
     w1 = np.ones((2, 1, 3, 3))
     for kw, match in [({"threshold": np.nan}, "threshold=nan"), ({"threshold": -1}, "threshold=-1"),
                       ({"pool": ("max", 0)}, "pool size k=0: must be >= 1"), ({"stride": 0}, "stride=0: must be >= 1"),
-                      ({"bias": [1.0]}, "bias: 1 values, needs C_out=2"), ({"mode": "slide"}, "mode='slide'")]:
+                      ({"bias": [1.0]}, "bias: 1 values, needs C_out=2"), ({"mode": "slide"}, "mode='slide'"),
+                      ({"padding": 5}, "padding=5: must be in 0..3")]:
         rejects(SpynqValueError, match, conv.ConvWindowLayer, w1, [1.0], **kw)
     layer = conv.ConvWindowLayer(w1, [1.0], pool=("max", 8))
     rejects(SpynqValueError, r"pool size k=8: larger than the 4x4 output map", layer.forward, np.zeros((1, 2, 1, 4, 4)))

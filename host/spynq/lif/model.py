@@ -106,6 +106,7 @@ class LifNetwork:
     """A chain of LifLayers; layer l+1 takes layer l's spikes."""
 
     def __init__(self, layers: list[LifLayer]):
+        check_type(layers, "LifNetwork layers", (list, tuple))
         self.layers = list(layers)
         self.validate()
 

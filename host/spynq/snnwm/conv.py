@@ -197,7 +197,8 @@ class ConvWindowLayer:
         self.tau = positive(self.tau, "ConvWindowLayer tau")
         self.threshold = positive(self.threshold, "ConvWindowLayer threshold")  # <= 0 fires on no input
         self.v_rest = real_scalar(self.v_rest, "ConvWindowLayer v_rest")
-        self.padding = int_scalar(self.padding, "ConvWindowLayer padding", 0)
+        # more padding than the kernel reaches only adds all-padding outputs (and memory)
+        self.padding = int_scalar(self.padding, "ConvWindowLayer padding", 0, max(self.w1.shape[2:]))
         self.stride = int_scalar(self.stride, "ConvWindowLayer stride", 1)
         if self.bias is not None:
             self.bias = real_array(self.bias, "ConvWindowLayer bias", ndim=1)

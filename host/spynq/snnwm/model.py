@@ -135,6 +135,7 @@ class SnnwmNetwork:
     """WindowLayers then an optional ReadoutLayer; stage s+1 takes stage s's spikes."""
 
     def __init__(self, layers: list, readout: ReadoutLayer | None = None):
+        check_type(layers, "SnnwmNetwork layers", (list, tuple))
         self.layers = list(layers)
         self.readout = readout
         self.validate()

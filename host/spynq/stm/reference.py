@@ -92,10 +92,12 @@ def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
              for n in order if not n.observed and n.parent is not None}
     pre_sat = any(e.saturated for e in edges.values())
     rows = max(1, CHUNK_ELEMS // max(len(pops[n.name]) for n in network.hidden_nodes))
-    out = [_infer_chunk(network, order, pops, edges, ev[b:b + rows]) for b in range(0, len(ev), rows)]
-    w = np.concatenate([o[0] for o in out])
-    status = np.concatenate([o[1] for o in out]) | (ST_SATURATED if pre_sat else 0)
-    return w, status.astype(np.int64)
+    w = np.empty((len(ev), len(pops[network.root_node.name])))  # the result: no second copy
+    status = np.full(len(ev), ST_SATURATED if pre_sat else 0, np.int64)
+    for b in range(0, len(ev), rows):
+        w[b:b + rows], st = _infer_chunk(network, order, pops, edges, ev[b:b + rows])
+        status[b:b + rows] |= st
+    return w, status
 
 
 def _infer_chunk(network, order, pops, edges, ev):
