@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spynq.errors import SpynqTypeError, SpynqValueError
+from spynq.errors import SpynqValueError
 from spynq.hw import csim, runner
 from spynq.lif import encode as le, golden as lg
 from spynq.lif.model import LifLayer, LifNetwork

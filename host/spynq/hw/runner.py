@@ -5,9 +5,9 @@ buffers, one output buffer, then 32-bit scalars (`KernelInterface` order). A cal
 the packed net buffer, its meaningful word count, the packed input buffer and the
 scalars after net_words; the answer is the out buffer's words. What differs per kernel
 is only its hls/ folder (`spynq.kernels.KERNELS`) and its golden model
-(`spynq.<package>.golden`: ``run(net, net_words, input, *scalars)`` and
-``call_out_words(net, net_words, *scalars)``), so a new kernel needs no driver, cosim
-or dispatch code of its own:
+(`spynq.<package>.golden`: ``run(net, net_words, input, *scalars)``,
+``call_sizes(net, net_words, *scalars)`` and ``call_out_words(...)``), so a new kernel
+needs no driver, cosim, dispatch or checking code of its own:
 
   golden  the numpy integer model
   csim    the HLS C++ built with g++ (with an overlay's parameters: ``overlay=``)
@@ -19,10 +19,8 @@ Every call is checked before anything runs (`check_call`): word buffers are 1-D 
 arrays of 32-bit words, net_words and the scalars are 32-bit counts, net holds net_words
 words, the input buffer holds every word the call reads and the out buffer the call
 needs is one a call may have; each failure is a SpynqValueError or SpynqTypeError naming
-the argument. What a call reads and writes comes from the golden model
-(``call_sizes(net, net_words, *scalars) -> (input words, out words)``, the formulas in
-`spynq.<package>.encode`), so a new kernel needs no checking code of its own either.
-A call the kernel itself rejects (a bad net, a count past its limits) still runs: the
+the argument. What a call reads and writes comes from the golden model's call_sizes
+-> (input words, out words), the formulas in `spynq.<package>.encode`. A call the kernel itself rejects (a bad net, a count past its limits) still runs: the
 kernel answers it with its BAD_NET status, as every tier does.
 """
 from __future__ import annotations
@@ -170,8 +168,9 @@ class Call:
 
     @classmethod
     def of(cls, args) -> "Call":
-        """From the golden model's argument tuple (net, net_words, input, *scalars)."""
-        return cls(args[0], int(args[1]), args[2], tuple(int(s) for s in args[3:]))
+        """From the golden model's argument tuple (net, net_words, input, *scalars); the
+        counts are checked, not cast, by check_call (cosim_calls)."""
+        return cls(args[0], args[1], args[2], tuple(args[3:]))
 
 
 def cosim_calls(kernel: str, calls, timeout_s: float = 900, backpressure: float = 0.2, seed: int = 1,
