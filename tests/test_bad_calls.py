@@ -273,7 +273,7 @@ def test_T_and_batch_limits_at_their_maximum_and_one_past(kernel):
 LOWERED = r"""
 import json, numpy as np
 from spynq.errors import SpynqValueError
-from spynq.hw import csim
+from spynq.hw import csim, limits
 KERNEL = {kernel!r}
 if KERNEL == "lif_delay":
     from spynq.lif import encode as enc, golden as g
@@ -290,7 +290,7 @@ else:
     p = enc.pack_network(net)
     per = enc.out_words(p.sizes, 6, 1, p.readout) - 4
 M = 4 + 3 * per  # batch 3 is the largest a call may have
-enc.MAX_OUT_WORDS = M  # the golden model's limit, as the build below has it
+limits.MAX_OUT_WORDS = M  # the host's and golden model's limit, as the build below has it
 D = {{"SPYNQ_MAX_OUT_WORDS": M}}
 rw = enc.pack_rasters(random_rasters(rng, 4, 6, 5, 0.3))
 lib = csim.load(KERNEL, defines=D)
@@ -354,7 +354,7 @@ CONCURRENT = r"""
 import json, threading
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
-from spynq.hw import csim
+from spynq.hw import csim, limits
 KERNEL = {kernel!r}
 if KERNEL == "stm":
     from stm_cases import random_cases

@@ -35,13 +35,12 @@ import numpy as np
 from .. import overlays
 from ..errors import SpynqTypeError, SpynqValueError
 from ..kernels import KERNELS, PACKAGES
-from .cconfig import HLS_DIR, read_constants
+from .cconfig import HLS_DIR
 from .driver import DEFAULT_TIMEOUT_S, KernelDriver, open_kernel
+from .limits import MAX_OUT_WORDS
 
 FIXED_BACKENDS = ("golden", "csim", "cosim", "fpga")
 U32 = 1 << 32
-# the most words one call may write (hls/common/spynq_limits.h)
-MAX_OUT_WORDS = read_constants("common/spynq_limits.h")["SPYNQ_MAX_OUT_WORDS"]
 FIXED_TIMEOUT_S = 60.0  # cosim and fpga: one call (csim: spynq.hw.csim.DEFAULT_TIMEOUT_S)
 
 

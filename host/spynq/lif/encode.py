@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SpynqValueError
 from ..fixed import quantize, quantize_bits, to_u32
+from ..hw import limits
 from ..hw.cconfig import read_constants
 from ..hw.interface import pad_words
 from ..rasters import pack as pack_rasters  # noqa: F401  (the kernel's raster buffer)
@@ -24,7 +24,6 @@ LANES = C["LIF_LANES"]
 V_MAX = (1 << (C["LIF_STATE_BITS"] - 1)) - 1
 V_MIN = -V_MAX - 1
 # the most words one call may write (hls/common/spynq_limits.h); the parser rejects more
-MAX_OUT_WORDS = read_constants("common/spynq_limits.h")["SPYNQ_MAX_OUT_WORDS"]
 
 
 def groups(n: int) -> int:
@@ -52,13 +51,7 @@ def input_words(n_in: int, T: int, batch: int) -> int:
 
 def check_out_words(sizes, T: int, batch: int) -> int:
     """The out words of one call with these sizes; SpynqValueError past MAX_OUT_WORDS."""
-    n = out_words(sizes, T, batch)
-    if n > MAX_OUT_WORDS:
-        per = (n - C["LIF_OUT_HDR_WORDS"]) // batch
-        raise SpynqValueError(f"batch {batch} x T={T}: the out buffer would be {n} words ({per} per sample), "
-                              f"more than the {MAX_OUT_WORDS} one call may write; split the batch into calls of "
-                              f"at most {(MAX_OUT_WORDS - C['LIF_OUT_HDR_WORDS']) // per} samples")
-    return n
+    return limits.check_out_words(out_words(sizes, T, batch), T, batch, C["LIF_OUT_HDR_WORDS"])
 
 
 @dataclass

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpynqValueError
+from ..hw import limits
 from . import encode
 from .encode import C, V_MAX, V_MIN, groups, out_words, pack_rasters, row_words, pad_words, unpack_rasters, LANES
 from .reference import delayed_input
@@ -58,7 +59,7 @@ class BadNet(SpynqValueError):
 
 
 class OutTooLarge(BadNet):
-    """A call whose out buffer would exceed encode.MAX_OUT_WORDS."""
+    """A call whose out buffer would exceed spynq.hw.limits.MAX_OUT_WORDS."""
 
 
 def header_words(n_layers: int) -> int:
@@ -97,10 +98,7 @@ def parse_header(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> l
         L["theta"], L["vreset"] = s32(L["theta"]), s32(L["vreset"])
         layers.append(L)
         prev = L["n_out"]
-    n = out_words([n_in] + [L["n_out"] for L in layers], n_steps, batch)
-    if n > encode.MAX_OUT_WORDS:
-        raise OutTooLarge(f"batch {batch} x T={n_steps}: the out buffer would be {n} words, more than the "
-                          f"{encode.MAX_OUT_WORDS} one call may write")
+    limits.check_out_words(out_words([n_in] + [L["n_out"] for L in layers], n_steps, batch), n_steps, batch, C["LIF_OUT_HDR_WORDS"], OutTooLarge)
     return layers
 
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SpynqValueError
 from ..fixed import quantize_bits, to_u32
+from ..hw import limits
 from ..hw.cconfig import read_constants
 from ..lif import encode as lif_encode
 # the membrane and decay formats are the LIF engine's (asserted below): one definition
 from ..lif.encode import V_MAX, V_MIN, decay_q, pack_rasters, pad_words, row_words, state_q, unpack_rasters  # noqa: F401
 # the raster buffer is the LIF engine's, so is the words a call reads: input_words(n_in, T, batch)
-from ..lif.encode import MAX_OUT_WORDS, input_words  # noqa: F401
+from ..lif.encode import input_words  # noqa: F401
 from .model import SnnwmNetwork
 from .reference import stage_mode
 
@@ -55,13 +55,7 @@ def out_words(sizes, T: int, batch: int, readout: bool) -> int:
 
 def check_out_words(sizes, T: int, batch: int, readout: bool) -> int:
     """The out words of one call with these sizes; SpynqValueError past MAX_OUT_WORDS."""
-    n = out_words(sizes, T, batch, readout)
-    if n > MAX_OUT_WORDS:
-        per = (n - C["SNNWM_OUT_HDR_WORDS"]) // batch
-        raise SpynqValueError(f"batch {batch} x T={T}: the out buffer would be {n} words ({per} per sample), "
-                              f"more than the {MAX_OUT_WORDS} one call may write; split the batch into calls of "
-                              f"at most {(MAX_OUT_WORDS - C['SNNWM_OUT_HDR_WORDS']) // per} samples")
-    return n
+    return limits.check_out_words(out_words(sizes, T, batch, readout), T, batch, C["SNNWM_OUT_HDR_WORDS"])
 
 
 def header_words(taps) -> int:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpynqValueError
+from ..hw import limits
 from ..lif.golden import rmul, s32, sat
 from . import encode
 from .counts import stage_counts
@@ -51,7 +52,7 @@ class BadNet(SpynqValueError):
 
 
 class OutTooLarge(BadNet):
-    """A call whose out buffer would exceed encode.MAX_OUT_WORDS."""
+    """A call whose out buffer would exceed spynq.hw.limits.MAX_OUT_WORDS."""
 
 
 MAX_NET_WORDS = C["SNNWM_MAX_HDR_WORDS"] + C["SNNWM_MAX_SYN"]
@@ -101,10 +102,7 @@ def parse_header(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> l
         L["theta"], L["vrest"] = s32(L["theta"]), s32(L["vrest"])
         stages.append(L)
         prev = L["n_out"]
-    n = out_words([n_in] + [L["n_out"] for L in stages], n_steps, batch, stages[-1]["mode"] == "readout")
-    if n > encode.MAX_OUT_WORDS:
-        raise OutTooLarge(f"batch {batch} x T={n_steps}: the out buffer would be {n} words, more than the "
-                          f"{encode.MAX_OUT_WORDS} one call may write")
+    limits.check_out_words(out_words([n_in] + [L["n_out"] for L in stages], n_steps, batch, stages[-1]["mode"] == "readout"), n_steps, batch, C["SNNWM_OUT_HDR_WORDS"], OutTooLarge)
     return stages
 
 

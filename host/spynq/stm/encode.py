@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..fixed import quantize, quantize_sat, to_u32
+from ..hw import limits
 from ..hw.cconfig import read_constants
 from ..hw.interface import pad_words
 from .energy import KIND_GAUSS, KIND_TABLE, edge_energy
@@ -26,8 +27,7 @@ def out_row_words(n_root: int) -> int:
 
 # the most words one call may write (hls/common/spynq_limits.h): the limits keep every STM
 # call below it, as hls/stm/stm_kernel.h asserts too
-MAX_OUT_WORDS = read_constants("common/spynq_limits.h")["SPYNQ_MAX_OUT_WORDS"]
-assert C["STM_MAX_BATCH"] * out_row_words(C["STM_MAX_SAMPLES"]) <= MAX_OUT_WORDS
+assert C["STM_MAX_BATCH"] * out_row_words(C["STM_MAX_SAMPLES"]) <= limits.MAX_OUT_WORDS
 
 
 @dataclass
