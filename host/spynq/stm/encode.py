@@ -14,7 +14,7 @@ from ..fixed import quantize, quantize_sat, to_u32
 from ..hw import limits
 from ..hw.cconfig import read_constants
 from ..hw.interface import pad_words
-from .energy import KIND_GAUSS, KIND_TABLE, edge_energy
+from .energy import KIND_GAUSS, edge_energy
 from .model import Network
 
 C = read_constants("stm/stm_config.h")
