@@ -16,16 +16,17 @@ from .model import random_rasters
 from ..plotting import pyplot as _pyplot
 
 
-def run(network, rasters, backend="cpu"):
+def run(network, rasters, backend="cpu", **opts):
+    """spynq.lif.backends.run; opts (e.g. ol= on a board) go to every call."""
     from .backends import run as _run
 
-    return _run(network, rasters, backend=backend)
+    return _run(network, rasters, backend=backend, **opts)
 
 
 
 
 def spike_rasters(network, rasters, backend: str = "cpu", sample: int = 0, result=None, out_png=None,
-                  title: str = "") -> dict:
+                  title: str = "", **opts) -> dict:
     """Input and per-layer output spikes of one sample.
 
     result: a LifResult of `network` on `rasters` (run here on `backend` if None).
@@ -33,7 +34,7 @@ def spike_rasters(network, rasters, backend: str = "cpu", sample: int = 0, resul
     "counts" [per layer total spikes], "rates" [per layer spikes / (T n)]}.
     """
     x = np.asarray(rasters, bool)
-    r = run(network, x, backend=backend) if result is None else result
+    r = run(network, x, backend=backend, **opts) if result is None else result
     layers = [np.asarray(s)[sample] for s in r.spikes]
     d = {"backend": getattr(r, "backend", backend), "sample": int(sample), "input": x[sample], "layers": layers,
          "counts": [int(s.sum()) for s in layers], "rates": [float(s.mean()) for s in layers]}
@@ -65,7 +66,7 @@ def _plot_rasters(d, out_png, title):
     plt.close(fig)
 
 
-def record_membranes(network, rasters, layer: int = -1, backend: str = "cpu") -> tuple[np.ndarray, list]:
+def record_membranes(network, rasters, layer: int = -1, backend: str = "cpu", **opts) -> tuple[np.ndarray, list]:
     """V(t) after every step (after reset) of every neuron of `layer`: (batch, T, n).
 
     The core has no trace readout (LifResult holds v_last and v_max only, and
@@ -80,23 +81,23 @@ def record_membranes(network, rasters, layer: int = -1, backend: str = "cpu") ->
     """
     x = np.asarray(rasters, bool)
     B, T, _ = x.shape
-    full = run(network, x, backend=backend)
+    full = run(network, x, backend=backend, **opts)
     n = np.asarray(full.spikes[layer]).shape[-1]
     v = np.zeros((B, T, n))
     for t in range(T):
-        v[:, t] = np.asarray(run(network, x[:, : t + 1], backend=backend).v_last[layer], float)
+        v[:, t] = np.asarray(run(network, x[:, : t + 1], backend=backend, **opts).v_last[layer], float)
     return v, full
 
 
 def membrane_traces(network, rasters, layer: int = -1, neurons=None, sample: int = 0, backend: str = "cpu",
-                    out_png=None, title: str = "") -> dict:
+                    out_png=None, title: str = "", **opts) -> dict:
     """Membrane potential traces of a few neurons (default: the 4 most active of `layer`).
 
     Returns {"layer", "neurons", "t", "v" (T, k) V after each step (after reset),
     "spikes" (T, k) bool, "threshold", "v_max" (k,), "method"}.
     """
     x = np.asarray(rasters, bool)[sample: sample + 1]
-    v, full = record_membranes(network, x, layer, backend)
+    v, full = record_membranes(network, x, layer, backend, **opts)
     s = np.asarray(full.spikes[layer])[0]
     if neurons is None:
         neurons = np.argsort(-s.sum(axis=0), kind="stable")[:4]

@@ -49,7 +49,7 @@ def _workloads(ws):
 
 
 def error_vs_samples(workloads=CAUSAL, sizes=SIZES, backends=BACKENDS, seeds=(0, 1, 2, 3), out_png=None,
-                     n_evidence: int = 100, evidence_seed: int = 2024) -> dict:
+                     n_evidence: int = 100, evidence_seed: int = 2024, **opts) -> dict:
     """Posterior error vs sample-population size (Figs 9B, 10B).
 
     For every workload one fixed batch of n_evidence evidence sets is drawn from the model
@@ -74,7 +74,7 @@ def error_vs_samples(workloads=CAUSAL, sizes=SIZES, backends=BACKENDS, seeds=(0,
                 pops = wl.network.sample(int(n), seed=1000 * int(seed) + i)
                 for b in backends:
                     t0 = time.perf_counter()
-                    r = infer(wl.network, pops, ev, b)
+                    r = infer(wl.network, pops, ev, b, **opts)
                     res[b]["seconds"][i] += time.perf_counter() - t0
                     res[b]["errors"][i, j] = exact.posterior_error(r.posterior(), p_exact)
                     status[b].append(r.status)
@@ -119,7 +119,7 @@ def _plot_errors(wls, out, out_png):
 
 
 def multisensory(workloads=MULTISENSORY, n_samples: int = 1000, backends=BACKENDS, n_evidence: int = 200,
-                 seed: int = 0, out_png=None, bins: int = 24, evidence_seed: int = 2024) -> dict:
+                 seed: int = 0, out_png=None, bins: int = 24, evidence_seed: int = 2024, **opts) -> dict:
     """Inferred vs theoretical posterior of S (Fig. 11), 1000 sample neurons as in the paper.
 
     Returns {"n_samples", "n_evidence", "workloads": {name: {"exact_mean", "exact_std", "example",
@@ -144,7 +144,7 @@ def multisensory(workloads=MULTISENSORY, n_samples: int = 1000, backends=BACKEND
              "example_evidence": ev[ex].tolist()}
         for b in backends:
             t0 = time.perf_counter()
-            r = infer(wl.network, pops, ev, b)
+            r = infer(wl.network, pops, ev, b, **opts)
             dt = time.perf_counter() - t0
             mh = r.mean()
             err = np.abs(mh - m_exact)
