@@ -23,3 +23,13 @@ def test_domain_error_is_one_line_and_exit_2(capsys):
 def test_debug_shows_the_traceback():
     with pytest.raises(ValueError, match="4096"):
         main(["--debug", "stm", "--samples", "99999", "--batch", "1", "--backend", "golden"])
+
+
+def test_backend_names_are_checked_with_the_spynq_errors():
+    from spynq.errors import SpynqTypeError, SpynqValueError
+    from spynq.hw.board import resolve_backend
+
+    with pytest.raises(SpynqTypeError, match="backend=3"):
+        resolve_backend(3)
+    with pytest.raises(SpynqValueError, match="choose from"):
+        resolve_backend("gpu")

@@ -5,6 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import overlays
+from ..errors import SpynqTypeError, SpynqValueError
 
 # The overlay with all three kernels (overlays/zcu104/overlays.json, "all"), in the
 # checkout or, installed from the wheel, in its package data.
@@ -28,10 +29,12 @@ def best_backend() -> str:
 
 def resolve_backend(backend: str) -> str:
     """The backend a run uses: "auto" resolved, unknown names rejected with the choices."""
+    if not isinstance(backend, str):
+        raise SpynqTypeError(f"backend={backend!r}: a name, one of {('auto',) + BACKENDS}")
     if backend == "auto":
         return best_backend()
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
+        raise SpynqValueError(f"unknown backend {backend!r}; choose from {('auto',) + BACKENDS}")
     return backend
 
 

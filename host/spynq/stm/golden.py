@@ -46,13 +46,13 @@ class BadNet(SpynqValueError):
 
 
 def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
-    """Decode a net buffer; raise ValueError where the kernel would flag STM_ST_BAD_NET."""
+    """Decode a net buffer; raise BadNet where the kernel flags STM_ST_BAD_NET."""
     w = np.asarray(net[:net_words], np.uint32).astype(np.int64)
     if net_words < C["STM_HDR_WORDS"] or w[0] != C["STM_MAGIC"]:
-        raise ValueError("bad magic")
+        raise BadNet("bad magic or too few words")
     n_nodes, n_ev = int(w[1]), int(w[2])
     if not 1 <= n_nodes <= C["STM_MAX_NODES"] or n_ev >= n_nodes or net_words > C["STM_MAX_NET_WORDS"]:
-        raise ValueError("bad node count")
+        raise BadNet("bad node or evidence count, or too many words")
     nodes = []
     # structure, as stm_parse: every parent is hidden (an observed node has no children;
     # children come first, parent > i), and each evidence column 0..n_ev-1 is one node's
@@ -63,14 +63,14 @@ def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
         samples = params = None
         if ns:
             if ns > C["STM_MAX_SAMPLES"] or so + ns > net_words or so % C["STM_SAMPLE_ALIGN"]:
-                raise ValueError("bad samples")
+                raise BadNet(f"node {i}: bad sample count, offset or alignment")
             samples = to_s32(w[so:so + ns])
         if kind != C["STM_KIND_ROOT"]:
             n_par = ps * (C["STM_GAUSS_WORDS"] if kind == C["STM_KIND_GAUSS"] else cs)
             if (not 1 <= ps <= C["STM_MAX_STATES"] or n_par > C["STM_MAX_PARAM_WORDS"]
                     or po + n_par > net_words or not i < parent < n_nodes or kind not in (1, 2)
                     or (kind == C["STM_KIND_TABLE"] and not 1 <= cs <= C["STM_MAX_STATES"])):
-                raise ValueError("bad params")
+                raise BadNet(f"node {i}: bad parameter rows, kind, offset or parent")
             params = w[po:po + n_par]
         elif i != n_nodes - 1 or not ns:
             raise BadNet("the root must be last and hidden")
@@ -134,7 +134,7 @@ def call_out_words(net: np.ndarray, net_words: int, batch: int) -> int:
     """Words the kernel writes to out: whole rows, or one beat when the net is rejected."""
     try:
         nodes = parse_net(net, net_words)
-    except ValueError:
+    except BadNet:
         return 4
     return 4 if batch > C["STM_MAX_BATCH"] else batch * out_row_words(len(nodes[-1].samples))
 
@@ -145,7 +145,7 @@ def call_sizes(net: np.ndarray, net_words: int, batch: int) -> tuple[int, int]:
     it below; hls/stm/stm_kernel.h asserts it)."""
     try:
         nodes = parse_net(net, net_words)
-    except ValueError:
+    except BadNet:
         return 0, 4
     if batch > C["STM_MAX_BATCH"]:
         return 0, 4
@@ -158,8 +158,8 @@ def run(net: np.ndarray, net_words: int, evidence: np.ndarray, batch: int) -> np
     try:
         nodes = parse_net(net, net_words)
         if batch > C["STM_MAX_BATCH"]:
-            raise ValueError("batch too large")
-    except ValueError:
+            raise BadNet(f"batch {batch} > {C['STM_MAX_BATCH']}")
+    except BadNet:
         out = np.zeros(4, np.uint32)
         out[0] = C["STM_ST_BAD_NET"]
         return out
