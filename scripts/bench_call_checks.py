@@ -9,8 +9,6 @@ cost:  .venv/bin/python scripts/bench_call_checks.py [--repeats N]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
@@ -39,21 +37,11 @@ def small_calls():
     yield "stm", p.net, p.net_words, ev, (1,)
 
 
-def median_us(fn, repeats: int) -> float:
-    for _ in range(20):
-        fn()
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return statistics.median(t) * 1e6
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=300)
     args = ap.parse_args()
+    from spynq.bench import time_call
     from spynq.hw import csim, runner
 
     print(f"{'kernel':10} {'path':28} {'median us/call':>15}")
@@ -66,7 +54,7 @@ def main() -> None:
         if hasattr(runner, "check_call"):
             rows["runner.check_call alone"] = lambda: runner.check_call(kernel, net, words, inp, scalars)
         for name, fn in rows.items():
-            print(f"{kernel:10} {name:28} {median_us(fn, args.repeats):15.1f}")
+            print(f"{kernel:10} {name:28} {1e6 * time_call(fn, args.repeats, warmup=20):15.1f}")
 
 
 if __name__ == "__main__":
