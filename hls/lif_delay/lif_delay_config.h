@@ -89,8 +89,14 @@ constexpr int LIF_FL_CURRENT = 2;        // current-based synapse (second leaky 
 //   spikes  T rows of n_out bits (as above)
 //   counts  n_out words, v_last n_out words (Q.16), v_max n_out words (Q.16), each padded
 //           to whole beats
+// then the sample's status beat: word l = the LIF_SS_* bits of layer l (0 past n_layers):
+// what the kernel clipped in that layer for that sample. Nothing else can clip: the ring
+// cannot (above), V - theta stays in range (theta > 0, V >= theta), counts < 2^16 > T.
 // If the kernel rejects the arguments it writes only the header beat.
 constexpr int LIF_OUT_HDR_WORDS = 4;
 constexpr int LIF_ST_BAD_NET = 1;
+constexpr int LIF_STATUS_WORDS = 4;      // per sample; one word per layer (LIF_MAX_LAYERS)
+constexpr int LIF_SS_V_SAT = 1;          // the membrane V was saturated to the Q7.16 range
+constexpr int LIF_SS_I_SAT = 2;          // the current state I was saturated (current-based layers)
 
 #endif

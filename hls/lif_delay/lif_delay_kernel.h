@@ -84,7 +84,9 @@ static inline uint32_t lif_layer_out_beats(uint32_t n, uint32_t T) {
 // batch x a sample's beats, can pass 2^32 words: lif_out_beats counts it in 64 bits and
 // lif_parse rejects a call past SPYNQ_MAX_OUT_WORDS.
 constexpr int LIF_MAX_SAMPLE_OUT_BEATS =
-    LIF_MAX_LAYERS * (LIF_MAX_T * ((LIF_MAX_N + LIF_BEAT_BITS - 1) / LIF_BEAT_BITS) + 3 * ((LIF_MAX_N + 3) / 4));
+    LIF_MAX_LAYERS * (LIF_MAX_T * ((LIF_MAX_N + LIF_BEAT_BITS - 1) / LIF_BEAT_BITS) + 3 * ((LIF_MAX_N + 3) / 4)) +
+    LIF_STATUS_WORDS / 4;
+static_assert(LIF_STATUS_WORDS == 4 && LIF_MAX_LAYERS <= LIF_STATUS_WORDS, "one status beat, a word per layer");
 constexpr int LIF_SAMPLE_BEAT_BITS = 20;  // holds LIF_MAX_SAMPLE_OUT_BEATS (asserted)
 static_assert(LIF_MAX_SAMPLE_OUT_BEATS < (1 << LIF_SAMPLE_BEAT_BITS), "a sample's out beats fit LIF_SAMPLE_BEAT_BITS");
 static_assert((uint64_t)LIF_MAX_BATCH * LIF_MAX_T * ((LIF_MAX_IN + LIF_BEAT_BITS - 1) / LIF_BEAT_BITS) < (1ull << 32),
@@ -92,10 +94,10 @@ static_assert((uint64_t)LIF_MAX_BATCH * LIF_MAX_T * ((LIF_MAX_IN + LIF_BEAT_BITS
 static_assert(LIF_MAX_BATCH < (1 << 17), "batch fits the 17-bit factor of the out-beat product");
 
 // Beats the kernel writes to `out` for a call lif_parse accepts: the header beat plus every
-// sample's readouts. Only for layers and arguments lif_parse has checked (batch <=
+// sample's readouts and status beat. Only for layers and arguments lif_parse has checked (batch <=
 // LIF_MAX_BATCH, a sample's beats < 2^LIF_SAMPLE_BEAT_BITS): a 17 x 20-bit product (LIF_MULS).
 static inline uint64_t lif_out_beats(const LifNet& n, uint32_t n_steps, uint32_t batch) {
-    uint32_t per = 0;
+    uint32_t per = LIF_STATUS_WORDS / 4;
     for (uint32_t k = 0; k < n.n_layers; k++) per += lif_layer_out_beats(n.layer[k].n_out, n_steps);
     return 1 + ((ap_uint<17>)batch * (ap_uint<LIF_SAMPLE_BEAT_BITS>)per).to_uint64();
 }

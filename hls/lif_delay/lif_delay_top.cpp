@@ -11,6 +11,7 @@
 //                pad      (before the update of a step with few deliveries, see below)
 //                update   LIF_LANES neurons: sum the slot's copies, integrate, fire, reset
 //       STORE_SPK, STORE_STATE  readouts of the layer to `out`
+//     the sample's status beat: per layer, what RUN clipped (LIF_SS_*)
 // Events flow through one FIFO: a layer reads its input events from the head and
 // appends its output events at the tail (an entry per non-empty pair of lane groups and
 // one closing entry per step), so work grows with spikes, not n_in * T.
@@ -131,6 +132,11 @@ static inline state_t sat_state(ap_int<40> v) {
     return v > V_MAX ? state_t(V_MAX) : v < V_MIN ? state_t(V_MIN) : state_t(v);
 }
 
+static inline bool clips(ap_int<40> v) {  // sat_state(v) != v
+#pragma HLS INLINE
+    return v > V_MAX || v < V_MIN;
+}
+
 static inline ap_int<25> rmul(decay_t a, state_t v) {  // round(a * v), a in UQ0.16: one DSP
 #pragma HLS INLINE
     const ap_int<41> p = a * v;
@@ -145,8 +151,9 @@ static inline ap_uint<6> ctz64(ap_uint<64> m) {  // index of the lowest set bit 
     return r;
 }
 
-// One sample, one layer: T steps of deliver / update / pad iterations.
-void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
+// One sample, one layer: T steps of deliver / update / pad iterations. Returns the LIF_SS_*
+// bits of what it clipped.
+uint32_t run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     const ap_uint<6> g = c.groups;
 #ifndef LIF_CSIM_ONE_COPY
     const uint32_t copies = c.groups >= (uint32_t)RD ? 1u : (RD + c.groups - 1) / c.groups;
@@ -177,6 +184,7 @@ void run_layer(const LifLayerCfg& c, uint32_t syn_row0, uint32_t T, bool emit) {
     ap_uint<64> m = 0, hi = 0, pend = 0;
     ap_uint<11> base = 0, hbase = 0;
     uint32_t grp = 0, cell = 0, jc = 0, dl = 0, t = 0;  // dl: deliver + pad iterations of the step
+    bool v_sat = false, i_sat = false;  // sticky over the layer: an OR of the lanes' clip flags
     LIF_RUN_START();
 RUN:
     for (;;) {
@@ -226,7 +234,7 @@ RUN:
         for (int b = 0; b < SYN_BANKS; b++) sw[b] = syn[b][deliver ? srow : 0];
         const uint32_t cbase = cell * RING;
         const bool first = t == 0;
-        ap_uint<64> mask = 0;
+        ap_uint<64> mask = 0, vclip = 0, iclip = 0;
         for (int j = 0; j < L; j++) {
             const ap_uint<SYN_BITS> s = sw[j / SYN_PER_WORD].range(SYN_BITS * (j % SYN_PER_WORD) + SYN_BITS - 1,
                                                                     SYN_BITS * (j % SYN_PER_WORD));
@@ -256,7 +264,9 @@ RUN:
                     bool at_reset = ref[8];
                     ap_int<33> in = x;
                     if (current) {
-                        cur = sat_state(rmul(beta, cur) + x);
+                        const ap_int<40> ci = rmul(beta, cur) + x;
+                        iclip[j] = clips(ci);
+                        cur = sat_state(ci);
                         in = cur;
                     }
                     bool sp = false;
@@ -264,7 +274,9 @@ RUN:
                         r--;
                     } else {
                         const ap_int<34> av = at_reset ? rv : ap_int<34>(rmul(alpha, v));
-                        v = sat_state(av + in);
+                        const ap_int<40> vi = av + in;
+                        vclip[j] = clips(vi);
+                        v = sat_state(vi);
                         at_reset = false;
                         vmax = v > vmax ? v : vmax;
                         sp = v >= c.theta;
@@ -285,6 +297,8 @@ RUN:
             }
         }
         if (state_it) {
+            v_sat = v_sat || vclip != 0;  // dead lanes never clip: their input is 0
+            i_sat = i_sat || iclip != 0;
             spk[t][grp] = mask;
             const bool last = grp + 1 == c.groups;
             if (emit) {  // pairs of groups into one 128-bit entry
@@ -318,6 +332,7 @@ RUN:
             }
         }
     }
+    return (v_sat ? LIF_SS_V_SAT : 0) | (i_sat ? LIF_SS_I_SAT : 0);
 }
 }  // namespace
 
@@ -433,9 +448,11 @@ SAMPLES:
             k = last ? 0 : k + 1;
         }
         in_ofs += in_beats;
+        lif_beat_t status = 0;
         for (uint32_t l = 0; l < n.n_layers; l++) {
             const LifLayerCfg& c = n.layer[l];
-            run_layer(c, (c.syn_ofs - n.hdr_words) / L, T, l + 1 < n.n_layers);
+            const uint32_t st = run_layer(c, (c.syn_ofs - n.hdr_words) / L, T, l + 1 < n.n_layers);
+            status.range(32 * l + 31, 32 * l) = st;
             const uint32_t rb = lif_row_beats(c.n_out);
             uint32_t qq = 0, tt = 0;
         STORE_SPK:
@@ -484,5 +501,6 @@ SAMPLES:
             }
             ob += 3 * nb;
         }
+        out[ob++] = status;
     }
 }

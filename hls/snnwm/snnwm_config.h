@@ -111,9 +111,14 @@ constexpr int SNNWM_MAX_HDR_WORDS =
 //   layer:  spikes T rows of n_out bits, v_last n_out words (Q.16), v_max n_out words
 //           (Q.16), each padded to whole beats
 //   readout: o n_out words (Q15.16), padded to whole beats
+// then the sample's two status beats: word k = the SNNWM_SS_* bits of stage k (0 past
+// n_stages): what the kernel clipped in that stage for that sample (live neurons only).
 // If the kernel rejects the arguments it writes only the header beat.
 constexpr int SNNWM_OUT_HDR_WORDS = 4;
 constexpr int SNNWM_COUNT_WORDS = 4;
 constexpr int SNNWM_ST_BAD_NET = 1;
+constexpr int SNNWM_STATUS_WORDS = 8;    // per sample; one word per stage (SNNWM_MAX_STAGES), whole beats
+constexpr int SNNWM_SS_V_SAT = 1;        // the membrane V was saturated to the Q7.16 range
+constexpr int SNNWM_SS_I_SAT = 2;        // the current I_j (the readout o) was clipped to int32
 
 #endif

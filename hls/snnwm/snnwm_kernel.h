@@ -100,7 +100,8 @@ static inline uint32_t snnwm_stage_out_beats(uint32_t n, uint32_t T, bool readou
 // rejects a call past SPYNQ_MAX_OUT_WORDS.
 constexpr int SNNWM_MAX_SAMPLE_OUT_BEATS =
     SNNWM_MAX_LAYERS * (1 + SNNWM_MAX_T * ((SNNWM_MAX_N + SNNWM_BEAT_BITS - 1) / SNNWM_BEAT_BITS) +
-                        2 * ((SNNWM_MAX_N + 3) / 4)) + 1 + (SNNWM_MAX_N + 3) / 4;
+                        2 * ((SNNWM_MAX_N + 3) / 4)) + 1 + (SNNWM_MAX_N + 3) / 4 + SNNWM_STATUS_WORDS / 4;
+static_assert(SNNWM_STATUS_WORDS % 4 == 0 && SNNWM_MAX_STAGES <= SNNWM_STATUS_WORDS, "status: whole beats, a word per stage");
 constexpr int SNNWM_SAMPLE_BEAT_BITS = 20;  // holds SNNWM_MAX_SAMPLE_OUT_BEATS (asserted)
 static_assert(SNNWM_MAX_SAMPLE_OUT_BEATS < (1 << SNNWM_SAMPLE_BEAT_BITS), "a sample's out beats fit SNNWM_SAMPLE_BEAT_BITS");
 static_assert((uint64_t)SNNWM_MAX_BATCH * SNNWM_MAX_T * ((SNNWM_MAX_IN + SNNWM_BEAT_BITS - 1) / SNNWM_BEAT_BITS) <
@@ -108,10 +109,10 @@ static_assert((uint64_t)SNNWM_MAX_BATCH * SNNWM_MAX_T * ((SNNWM_MAX_IN + SNNWM_B
 static_assert(SNNWM_MAX_BATCH < (1 << 17), "batch fits the 17-bit factor of the out-beat product");
 
 // Beats the kernel writes to `out` for a call snnwm_parse accepts: the header beat plus
-// every sample's readouts. Only for stages and arguments snnwm_parse has checked (batch <=
+// every sample's readouts and status beats. Only for stages and arguments snnwm_parse has checked (batch <=
 // SNNWM_MAX_BATCH, a sample's beats < 2^SNNWM_SAMPLE_BEAT_BITS): a 17 x 20-bit product (SNNWM_MULS).
 static inline uint64_t snnwm_out_beats(const SnnwmNet& n, uint32_t n_steps, uint32_t batch) {
-    uint32_t per = 0;
+    uint32_t per = SNNWM_STATUS_WORDS / 4;
     for (uint32_t k = 0; k < n.n_stages; k++)
         per += snnwm_stage_out_beats(n.stage[k].n_out, n_steps, n.stage[k].mode == (uint32_t)SNNWM_MODE_READOUT);
     return 1 + ((ap_uint<17>)batch * (ap_uint<SNNWM_SAMPLE_BEAT_BITS>)per).to_uint64();

@@ -89,9 +89,10 @@ static inline v_t sat_state(ap_int<33> v) {
     return v > V_MAX ? v_t(V_MAX) : v < V_MIN ? v_t(V_MIN) : (v_t)v;
 }
 
-static inline int32_t round_current(acc_t a) {  // Q.24 -> Q.16, round half up, clip to int32
+static inline int32_t round_current(acc_t a, bool& clipped) {  // Q.24 -> Q.16, round half up, clip to int32
 #pragma HLS INLINE
     int64_t r = ((int64_t)a + (1 << (SNNWM_PROD_SHIFT - 1))) >> SNNWM_PROD_SHIFT;
+    clipped = r > 2147483647LL || r < -2147483648LL;
     return r > 2147483647LL ? 2147483647 : r < -2147483648LL ? (int32_t)-2147483648LL : (int32_t)r;
 }
 
@@ -112,6 +113,7 @@ ap_uint<SNNWM_BEAT_BITS> mask_at(uint32_t q) {
 
 struct Counts {
     uint32_t mac, add, v_reads, v_writes;
+    uint32_t clip;  // SNNWM_SS_* bits of what the stage clipped (live neurons only)
 };
 
 // Per-stage neuron constants, computed once per stage outside the recurrence.
@@ -190,6 +192,7 @@ NZ:
     acc_t macc[L];
 #pragma HLS ARRAY_PARTITION variable=macc complete
     uint32_t g = 0;
+    bool i_sat = false;  // sticky: an OR of the lanes' clip flags
     q = 0;
 MAC:
     for (;;) {
@@ -207,7 +210,9 @@ MAC:
                 const w_t w = (w_t)w4.range(16 * u + 15, 16 * u);
                 const acc_t a = (q == 0 ? acc_t(0) : macc[j]) + (acc_t)(xi * w);
                 macc[j] = a;
-                if (last) Ic[jq][u][g] = round_current(a);
+                bool ov = false;
+                if (last) Ic[jq][u][g] = round_current(a, ov);
+                i_sat = i_sat || (ov && g * L + j < c.n_out);  // padding weights of dead lanes may be anything
             }
         }
         if (last) {
@@ -217,6 +222,7 @@ MAC:
             q++;
         }
     }
+    if (i_sat) cnt.clip |= SNNWM_SS_I_SAT;
     return nnz;
 }
 
@@ -234,6 +240,7 @@ void segment_neurons(const SnnwmStageCfg& c, const NeuronCfg& nc, int dst, uint3
 #pragma HLS ARRAY_PARTITION variable=rsreg complete dim=0
     const uint32_t groups = c.groups, nblk = (groups + VR - 1) / VR;
     uint32_t sub = 0, k2 = 0, blk = 0;
+    bool v_sat = false;  // sticky: an OR of the lanes' clip flags
 UPD:
     for (;;) {
 #pragma HLS PIPELINE II=1
@@ -247,7 +254,7 @@ UPD:
         SNNWM_TRIP(UPD);
         const uint32_t g = blk * VR + sub, t = t0 + k2;
         if (g < groups) {
-            lanes_t mask = 0;
+            lanes_t mask = 0, vclip = 0;
             for (int jq = 0; jq < LQ; jq++) {
                 for (int u = 0; u < 4; u++) {
                     const int j = 4 * jq + u;
@@ -265,7 +272,9 @@ UPD:
                     }
                     const int32_t cur = zero_cur ? 0 : Ic[jq][u][g];
                     const ap_int<32> a = rs ? ap_int<32>(nc.rv) : ap_int<32>(decay(nc.alpha, v));
-                    v = sat_state((ap_int<33>)a + cur);
+                    const ap_int<33> vi = (ap_int<33>)a + cur;
+                    vclip[j] = live && (vi > V_MAX || vi < V_MIN);
+                    v = sat_state(vi);
                     vm = v > vm ? v : vm;
                     const bool s = v >= nc.theta;
                     vreg[j][sub] = v;
@@ -280,6 +289,7 @@ UPD:
                 }
             }
             spk[dst][t][g / W][g % W] = mask;
+            v_sat = v_sat || vclip != 0;
         }
         if (++sub == VR) {
             sub = 0;
@@ -291,6 +301,7 @@ UPD:
     }
     cnt.v_reads += c.n_out;
     cnt.v_writes += c.n_out;
+    if (v_sat) cnt.clip |= SNNWM_SS_V_SAT;
 }
 
 snnwm_beat_t counts_beat(const Counts& cnt) {
@@ -388,6 +399,9 @@ SAMPLES:
             if (++k == in_rb) { k = 0; t++; }
         }
         ib += in_beats;
+        uint32_t status[SNNWM_STATUS_WORDS];  // word st: stage st's SNNWM_SS_* bits
+#pragma HLS ARRAY_PARTITION variable=status complete dim=0
+        for (int w = 0; w < SNNWM_STATUS_WORDS; w++) status[w] = 0;
     STAGES:
         for (uint32_t st = 0; st < n.n_stages; st++) {
 #pragma HLS LOOP_TRIPCOUNT max=5
@@ -401,7 +415,7 @@ SAMPLES:
                                                                                 : ap_int<25>(c.theta);
             nc.vrest = c.vrest;
             nc.rv = (int32_t)(((int64_t)c.alpha * c.vrest + (1 << (SNNWM_DECAY_FRAC - 1))) >> SNNWM_DECAY_FRAC);
-            Counts cnt = {0, 0, 0, 0};
+            Counts cnt = {0, 0, 0, 0, 0};
             bool zero_cur = true;
             // segments: one (the readout), or t0 = 0, seg_len, ... below T (the last may be partial)
         SEGS:
@@ -416,6 +430,8 @@ SAMPLES:
                 if (!ro) segment_neurons(c, nc, dst, t0, len, sg == 0, zero_cur, cnt);
             }
             const snnwm_beat_t cb = counts_beat(cnt);
+            for (int w = 0; w < SNNWM_STATUS_WORDS; w++)
+                if ((uint32_t)w == st) status[w] = cnt.clip;
             const uint32_t nb = snnwm_pad_words(c.n_out) / 4;
             if (ro) {
             STORE_OUT:  // the counts beat, then o
@@ -475,5 +491,11 @@ SAMPLES:
             }
             ob += 2 * nb;
         }
+        for (int hb = 0; hb < SNNWM_STATUS_WORDS / 4; hb++) {  // the sample's status beats
+            snnwm_beat_t o = 0;
+            for (int w = 0; w < 4; w++) o.range(32 * w + 31, 32 * w) = status[4 * hb + w];
+            out[ob + hb] = o;
+        }
+        ob += SNNWM_STATUS_WORDS / 4;
     }
 }

@@ -14,3 +14,8 @@ class SpynqValueError(SpynqError, ValueError):
 
 class SpynqTypeError(SpynqError, TypeError):
     """An argument of the wrong type (or dtype)."""
+
+
+class SpynqSaturationWarning(UserWarning):
+    """A result a fixed-point format had to clip (or, on cpu, would have clipped): the
+    result's status words say which samples and layers."""

@@ -1,5 +1,6 @@
 """LIF networks on every backend, one API and one result type.
 
+  native  float C++ for the CPU (spynq.native), the baseline a CPU user would run
   cpu     numpy float64 reference (the papers' maths)
   golden  numpy fixed-point model of the kernel (bit-exact with csim, cosim, fpga)
   csim    the HLS C++ built with g++ and called through ctypes
@@ -23,7 +24,9 @@ import numpy as np
 
 from ..bench import timed
 from ..hw import csim, runner
+from ..hw import limits as hw_limits
 from ..hw.board import resolve_backend
+from ..status import warn_clipped
 from ..validate import check_type
 
 from . import encode, golden, reference
@@ -73,41 +76,55 @@ def _sub_network(network: LifNetwork, call) -> LifNetwork:
     return LifNetwork(layers)
 
 
+def batch_chunk(network: LifNetwork, calls, T: int, limits: dict = C) -> int:
+    """Samples per kernel call: LIF_MAX_BATCH, or fewer where the largest call's out
+    buffer would pass MAX_OUT_WORDS."""
+    per = max(encode.out_words(_sub_network(network, call).sizes, T, 1) - C["LIF_OUT_HDR_WORDS"] for call in calls)
+    return max(1, min(limits["LIF_MAX_BATCH"], (hw_limits.MAX_OUT_WORDS - C["LIF_OUT_HDR_WORDS"]) // per))
+
+
 def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None, limits: dict = C) -> LifResult:
     """Run the plan for a kernel with `limits`, each call through call_fn(packed,
-    raster_words, T, batch) -> (out words, seconds)."""
+    raster_words, T, batch) -> (out words, seconds); a batch larger than one call takes
+    runs in consecutive chunks."""
     r = network.check_rasters(rasters)
     batch, T, _ = r.shape
-    if batch > limits["LIF_MAX_BATCH"]:
-        raise ValueError(f"batch {batch}: the kernel takes at most {limits['LIF_MAX_BATCH']} samples per call")
     if not 1 <= T <= limits["LIF_MAX_T"]:
         raise ValueError(f"T={T}: the kernel takes 1..{limits['LIF_MAX_T']} steps")
     if network.max_delay >= limits["LIF_RING"]:
         raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays "
                          f"0..{limits['LIF_RING'] - 1}")
     n_layers = len(network.layers)
-    acc = {key: [[] for _ in range(n_layers)] for key in ("spikes", "counts", "v_last", "v_max")}
+    keys = ("spikes", "counts", "v_last", "v_max", "status")
+    acc = {key: [[] for _ in range(n_layers)] for key in keys}  # [layer][chunk] arrays
     outs, seconds, calls = [], 0.0, plan_calls(network, limits)
-    layer_input = {0: r}
-    for call in calls:
-        sub = _sub_network(network, call)
-        packed = encode.pack_network(sub)
-        src = layer_input[call[0][0]]
-        out, dt = call_fn(packed, encode.pack_rasters(src), T, batch)
-        seconds += dt
-        outs.append(out)
-        dec = encode.decode_out(out, packed.sizes, T, batch)
-        for pos, (k, cols) in enumerate(call):
-            for key in acc:
-                acc[key][k].append(dec[key][pos])
-            if cols is None or cols.stop == network.layers[k].n_out:
-                spikes = np.concatenate(acc["spikes"][k], axis=-1)
-                layer_input[k + 1] = spikes
-    res = {key: [np.concatenate(v, axis=-1) for v in vals] for key, vals in acc.items()}
+    chunk = batch_chunk(network, calls, T, limits)
+    for b0 in range(0, max(batch, 1), chunk):
+        rb = r[b0:b0 + chunk]
+        part = {key: [[] for _ in range(n_layers)] for key in keys}  # [layer][column tile]
+        layer_input = {0: rb}
+        for call in calls:
+            sub = _sub_network(network, call)
+            packed = encode.pack_network(sub)
+            out, dt = call_fn(packed, encode.pack_rasters(layer_input[call[0][0]]), T, len(rb))
+            seconds += dt
+            outs.append(out)
+            dec = encode.decode_out(out, packed.sizes, T, len(rb))
+            for pos, (k, cols) in enumerate(call):
+                for key in keys:
+                    part[key][k].append(dec[key][pos])
+                if cols is None or cols.stop == network.layers[k].n_out:
+                    layer_input[k + 1] = np.concatenate(part["spikes"][k], axis=-1)
+        for k in range(n_layers):
+            for key in keys[:4]:
+                acc[key][k].append(np.concatenate(part[key][k], axis=-1))
+            acc["status"][k].append(np.bitwise_or.reduce(part["status"][k], axis=0))  # over column tiles
+    res = {key: [np.concatenate(v, axis=0) for v in vals] for key, vals in acc.items()}
     return LifResult(name, res["spikes"], res["counts"],
                      [v / V_SCALE for v in res["v_last"]], [v / V_SCALE for v in res["v_max"]],
-                     seconds, dict(info or {}, calls=len(calls)),
-                     {"out": outs, "v_last": res["v_last"], "v_max": res["v_max"], "plan": calls})
+                     seconds, dict(info or {}, calls=len(outs)),
+                     {"out": outs, "v_last": res["v_last"], "v_max": res["v_max"], "plan": calls,
+                      "batch_chunk": chunk}, res["status"])
 
 
 def golden_call(packed, raster_words, T, batch):
@@ -129,11 +146,17 @@ def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResul
     check_type(network, "network", LifNetwork)
     network.validate()  # layers are mutable: check them as they are now, on every backend
     rasters = network.check_rasters(rasters)
+    if backend == "native":  # float C++ CPU baseline (spynq.native); opts: threads= (0: all cores)
+        from ..native import lif as native_lif
+
+        return native_lif.run(network, rasters, **opts)
     backend = resolve_backend(backend)
     if backend == "cpu":
-        return reference.run(network, rasters)
-    call, info, limits = runner.caller("lif_delay", backend, **opts)
-    res = run_fixed(backend, network, rasters, lambda p, rw, T, batch: call(p.net, p.net_words, rw, T, batch),
-                    None, limits)
-    res.info.update(info)
+        res = reference.run(network, rasters)
+    else:
+        call, info, limits = runner.caller("lif_delay", backend, **opts)
+        res = run_fixed(backend, network, rasters, lambda p, rw, T, batch: call(p.net, p.net_words, rw, T, batch),
+                        None, limits)
+        res.info.update(info)
+    warn_clipped(backend, res.layer_status, encode.STATUS_BITS)
     return res

@@ -105,7 +105,7 @@ def lif_cycles(network, rasters, spikes=None, sched=SCHEDULE) -> CycleReport:
     net_beats = -(-packed.net_words // 4)
     rep.add("LOAD", net_beats, sched=sched)
     rep.add("IN_SCAN", T * row_words(n_in) // 4, batch, sched)
-    out_beats = 1
+    out_beats = 1 + batch * C["LIF_STATUS_WORDS"] // 4  # the header and the status beats
     inputs = [r] + list(spikes[:-1])
     for layer, s_in in zip(network.layers, inputs):
         G = groups(layer.n_out)

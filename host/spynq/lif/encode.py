@@ -23,6 +23,7 @@ C = read_constants("lif_delay/lif_delay_config.h")
 LANES = C["LIF_LANES"]
 V_MAX = (1 << (C["LIF_STATE_BITS"] - 1)) - 1
 V_MIN = -V_MAX - 1
+STATUS_BITS = {C["LIF_SS_V_SAT"]: "membrane V saturated", C["LIF_SS_I_SAT"]: "current I saturated"}
 # the most words one call may write (hls/common/spynq_limits.h); the parser rejects more
 
 
@@ -39,9 +40,9 @@ def layer_out_words(n: int, T: int) -> int:
 
 
 def out_words(sizes, T: int, batch: int) -> int:
-    """Words the kernel writes: the header beat and every sample's readouts (an exact
-    Python integer; a call above MAX_OUT_WORDS is one the kernel rejects)."""
-    return C["LIF_OUT_HDR_WORDS"] + batch * sum(layer_out_words(n, T) for n in sizes[1:])
+    """Words the kernel writes: the header beat and every sample's readouts and status
+    beat (an exact Python integer; a call above MAX_OUT_WORDS is one the kernel rejects)."""
+    return C["LIF_OUT_HDR_WORDS"] + batch * (sum(layer_out_words(n, T) for n in sizes[1:]) + C["LIF_STATUS_WORDS"])
 
 
 def input_words(n_in: int, T: int, batch: int) -> int:
@@ -138,12 +139,13 @@ def pack_network(network: LifNetwork) -> Packed:
 
 
 def decode_out(out: np.ndarray, sizes, T: int, batch: int) -> dict:
-    """Split out words into per-layer spikes, counts, v_last and v_max (integers)."""
+    """Split out words into per-layer spikes, counts, v_last, v_max (integers) and status
+    (LIF_SS_* bits, (batch,) per layer)."""
     out = np.asarray(out, np.uint32)
     if len(out) < out_words(sizes, T, batch) or (batch and out[0] & C["LIF_ST_BAD_NET"]):
         raise ValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
     body = out[C["LIF_OUT_HDR_WORDS"]:].reshape(batch, -1)
-    res = {"spikes": [], "counts": [], "v_last": [], "v_max": []}
+    res = {"spikes": [], "counts": [], "v_last": [], "v_max": [], "status": []}
     ofs = 0
     for n in sizes[1:]:
         rw, pw = T * row_words(n), pad_words(n)
@@ -152,4 +154,5 @@ def decode_out(out: np.ndarray, sizes, T: int, batch: int) -> dict:
         for key in ("counts", "v_last", "v_max"):
             res[key].append(body[:, ofs:ofs + n].view(np.int32).astype(np.int64))
             ofs += pw
+    res["status"] = [body[:, ofs + k].astype(np.int64) for k in range(len(sizes) - 1)]
     return res

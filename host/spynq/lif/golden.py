@@ -12,7 +12,8 @@ per layer, per step t, per neuron j, all integers:
   fire       s = r_was_0 and V >= theta
   reset      s: V = v_reset (zero) or sat(V - theta) (subtract); r = refractory
 with rmul(a, v) = (a * v + 2^15) >> 16 (a UQ0.16, arithmetic shift) and sat() clipping to
-the 24-bit state range [-2^23, 2^23 - 1] (Q7.16). Initial V = I = r = 0, v_max = -2^23.
+the 24-bit state range [-2^23, 2^23 - 1] (Q7.16), flagged per sample and layer in the
+status beat (LIF_SS_V_SAT, LIF_SS_I_SAT). Initial V = I = r = 0, v_max = -2^23.
 
 Formats: weights Q3.12 (16 bit), delays 7 bit (D = 128 ring slots), states, threshold and
 v_reset Q7.16, decays UQ0.16. The ring needs no saturation: a slot gets at most one
@@ -47,6 +48,11 @@ def rmul(a: int, v: np.ndarray) -> np.ndarray:
 
 def sat(v: np.ndarray) -> np.ndarray:
     return np.clip(v, V_MIN, V_MAX)
+
+
+def clips(v: np.ndarray) -> np.ndarray:
+    """Where sat() changes v."""
+    return (v < V_MIN) | (v > V_MAX)
 
 
 def s32(x) -> int:
@@ -116,7 +122,8 @@ def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list
 
 
 def run_layer(L: dict, spikes_in: np.ndarray):
-    """Integer dynamics of one layer; returns (spikes, counts, v_last, v_max)."""
+    """Integer dynamics of one layer; returns (spikes, counts, v_last, v_max, status), status
+    the (batch,) LIF_SS_* bits of what sat() clipped."""
     x = delayed_input(spikes_in, L["w"] << W_SHIFT, L["d"]).astype(np.int64)  # exact: |x| < 2^30
     batch, T, n = x.shape
     v = np.zeros((batch, n), np.int64)
@@ -124,30 +131,39 @@ def run_layer(L: dict, spikes_in: np.ndarray):
     ref = np.zeros((batch, n), np.int64)
     vmax = np.full((batch, n), V_MIN, np.int64)
     out = np.zeros((batch, T, n), bool)
+    v_sat = np.zeros(batch, bool)
+    i_sat = np.zeros(batch, bool)
     current, subtract = L["flags"] & C["LIF_FL_CURRENT"], L["flags"] & C["LIF_FL_SUBTRACT"]
     for t in range(T):
         if current:
-            cur = sat(rmul(L["beta"], cur) + x[:, t])
+            ci = rmul(L["beta"], cur) + x[:, t]
+            i_sat |= clips(ci).any(axis=1)
+            cur = sat(ci)
             u = cur
         else:
             u = x[:, t]
         active = ref == 0
         ref = np.where(active, 0, ref - 1)
-        v = np.where(active, sat(rmul(L["alpha"], v) + u), v)
+        vi = rmul(L["alpha"], v) + u
+        v_sat |= (active & clips(vi)).any(axis=1)
+        v = np.where(active, sat(vi), v)
         vmax = np.where(active, np.maximum(vmax, v), vmax)
         s = active & (v >= L["theta"])
         v = np.where(s, sat(v - L["theta"]) if subtract else L["vreset"], v)
         ref = np.where(s, L["refractory"], ref)
         out[:, t] = s
-    return out, out.sum(axis=1).astype(np.int64), v, vmax
+    status = np.where(v_sat, C["LIF_SS_V_SAT"], 0) | np.where(i_sat, C["LIF_SS_I_SAT"], 0)
+    return out, out.sum(axis=1).astype(np.int64), v, vmax, status
 
 
 def simulate(layers: list[dict], rasters: np.ndarray) -> dict:
-    res = {"spikes": [], "counts": [], "v_last": [], "v_max": []}
+    keys = ("spikes", "counts", "v_last", "v_max", "status")
+    res = {key: [] for key in keys}
     s = rasters
     for L in layers:
-        s, c, v, vm = run_layer(L, s)
-        for key, val in zip(("spikes", "counts", "v_last", "v_max"), (s, c, v, vm)):
+        vals = run_layer(L, s)
+        s = vals[0]
+        for key, val in zip(keys, vals):
             res[key].append(val)
     return res
 
@@ -177,6 +193,9 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
             if batch:
                 body[:, ofs:ofs + n] = (res[key][k] & 0xFFFFFFFF).astype(np.uint32)
             ofs += pad_words(n)
+    for k, st in enumerate(res["status"]):
+        if batch:
+            body[:, ofs + k] = st
     return out
 
 

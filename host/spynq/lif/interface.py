@@ -6,7 +6,8 @@ LIF_INTERFACE = KernelInterface(
     args=(
         Arg("net", "ptr", "in", "packed network: header, layer table, synapse rows (weight | delay << 16)"),
         Arg("spikes_in", "ptr", "in", "bit-packed input rasters, batch x T rows of n_in bits"),
-        Arg("out", "ptr", "out", "status beat, then per sample and layer: spike rows, counts, v_last, v_max"),
+        Arg("out", "ptr", "out", "status beat, then per sample: per layer spike rows, counts, v_last, v_max; "
+                                 "the sample's status beat"),
         Arg("net_words", "u32", "in", "32-bit words in net"),
         Arg("n_steps", "u32", "in", "time steps T"),
         Arg("batch", "u32", "in", "rasters in this call"),

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..status import combine
+
 
 @dataclass
 class LifResult:
@@ -14,6 +16,8 @@ class LifResult:
     v_last[l]  (batch, n_l) float: membrane after the last step (after reset)
     v_max[l]   (batch, n_l) float: largest integrated membrane (before reset)
     raw: fixed-point tiers put the kernel's out words and integer states here.
+    layer_status[l] (batch,) int: LIF_SS_* bits of what the kernel clipped in layer l
+    (V_SAT membrane, I_SAT current state); on cpu, where the float result left that range.
     """
 
     backend: str
@@ -24,6 +28,12 @@ class LifResult:
     seconds: float = float("nan")
     info: dict = field(default_factory=dict)
     raw: dict | None = None
+    layer_status: list | None = None
+
+    @property
+    def status(self) -> np.ndarray | None:
+        """(batch,) LIF_SS_* bits, OR over the layers."""
+        return combine(self.layer_status)
 
     @property
     def batch(self) -> int:

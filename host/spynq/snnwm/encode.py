@@ -32,6 +32,8 @@ assert (C["SNNWM_W_FRAC"], C["SNNWM_V_FRAC"], C["SNNWM_STATE_BITS"], C["SNNWM_DE
     (_LC["LIF_W_FRAC"], _LC["LIF_V_FRAC"], _LC["LIF_STATE_BITS"], _LC["LIF_DECAY_FRAC"])
 assert 128 % LANES == 0
 
+STATUS_BITS = {C["SNNWM_SS_V_SAT"]: "membrane V saturated", C["SNNWM_SS_I_SAT"]: "current I (readout) clipped to int32"}
+
 
 def groups(n: int) -> int:
     return -(-n // LANES)
@@ -47,9 +49,9 @@ def stage_out_words(n: int, T: int, readout: bool) -> int:
 
 
 def out_words(sizes, T: int, batch: int, readout: bool) -> int:
-    """Words the kernel writes: the header beat and every sample's readouts."""
+    """Words the kernel writes: the header beat and every sample's readouts and status."""
     ns = sizes[1:]
-    per = sum(stage_out_words(n, T, readout and k == len(ns) - 1) for k, n in enumerate(ns))
+    per = sum(stage_out_words(n, T, readout and k == len(ns) - 1) for k, n in enumerate(ns)) + C["SNNWM_STATUS_WORDS"]
     return C["SNNWM_OUT_HDR_WORDS"] + batch * per
 
 
@@ -147,13 +149,13 @@ def pack_network(network: SnnwmNetwork) -> Packed:
 
 def decode_out(out: np.ndarray, sizes, T: int, batch: int, readout: bool) -> dict:
     """Split out words into per-stage counts and per-layer spikes, v_last, v_max, and the
-    readout values (integers)."""
+    readout values (integers), and per stage the (batch,) SNNWM_SS_* status bits."""
     out = np.asarray(out, np.uint32)
     if len(out) < out_words(sizes, T, batch, readout) or (len(out) and out[0] & C["SNNWM_ST_BAD_NET"]):
         raise ValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
     body = out[C["SNNWM_OUT_HDR_WORDS"]:out_words(sizes, T, batch, readout)]
     body = body.reshape(batch, -1) if batch else np.zeros((0, out_words(sizes, T, 1, readout)), np.uint32)
-    res = {"spikes": [], "v_last": [], "v_max": [], "readout": None, "counts": []}
+    res = {"spikes": [], "v_last": [], "v_max": [], "readout": None, "counts": [], "status": []}
     ofs, ns = 0, sizes[1:]
     for k, n in enumerate(ns):
         cw = body[:, ofs:ofs + C["SNNWM_COUNT_WORDS"]].astype(np.int64)
@@ -169,4 +171,5 @@ def decode_out(out: np.ndarray, sizes, T: int, batch: int, readout: bool) -> dic
         for key in ("v_last", "v_max"):
             res[key].append(body[:, ofs:ofs + n].view(np.int32).astype(np.int64))
             ofs += pad_words(n)
+    res["status"] = [body[:, ofs + k].astype(np.int64) for k in range(len(ns))]
     return res

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import SpynqValueError
 from ..hw import limits
-from ..lif.golden import rmul, s32, sat
+from ..lif.golden import clips, rmul, s32, sat
 from . import encode
 from .counts import stage_counts
 from .encode import (C, LANES, V_MIN, groups, out_words, pack_rasters, pad_words, row_words,
@@ -118,41 +118,48 @@ def parse_net(net: np.ndarray, net_words: int, n_steps: int, batch: int) -> list
 
 
 def product(x: np.ndarray, w1: np.ndarray) -> np.ndarray:
-    """I = clip32((x @ w1 + 2^7) >> 8), exact: |x| < 2^24, |w1| <= 2^15, n_in <= 1024, so
+    """I = (x @ w1 + 2^7) >> 8, before run_stage clips it to int32; exact: |x| < 2^24, |w1| <= 2^15, n_in <= 1024, so
     every partial sum is an integer below 2^49 < 2^53 (float64 is exact)."""
     acc = (x.astype(np.float64) @ w1.astype(np.float64)).astype(np.int64)
-    return np.clip((acc + (1 << (SHIFT - 1))) >> SHIFT, -I_MAX - 1, I_MAX)
+    return (acc + (1 << (SHIFT - 1))) >> SHIFT  # before clip32: run_stage flags and clips it
 
 
 def run_stage(L: dict, spikes_in: np.ndarray):
-    """Integer dynamics of one stage; returns (spikes, v_last, v_max, readout, counts)."""
+    """Integer dynamics of one stage; returns (spikes, v_last, v_max, readout, counts,
+    status), status the (batch,) SNNWM_SS_* bits of what clip32 and sat clipped."""
     batch, T, _ = spikes_in.shape
     segs = segments(L["mode"], L["taps"], T)
     x = collect(spikes_in, L["w2"], segs)
-    cur = product(x, L["w1"])  # (batch, segments, n_out)
+    wide = product(x, L["w1"])  # (batch, segments, n_out)
+    cur = np.clip(wide, -I_MAX - 1, I_MAX)
+    status = np.where((cur != wide).any(axis=(1, 2)), C["SNNWM_SS_I_SAT"], 0)
     counts = stage_counts(spikes_in, x, L["mode"], L["taps"], L["n_out"])
     if L["mode"] == "readout":
-        return None, None, None, cur[:, 0], counts
+        return None, None, None, cur[:, 0], counts, status
     seg_of = step_segment(segs, T)
     n = L["n_out"]
     v = np.zeros((batch, n), np.int64)
     vmax = np.full((batch, n), V_MIN, np.int64)
     out = np.zeros((batch, T, n), bool)
+    v_sat = np.zeros(batch, bool)
     for t in range(T):
-        v = sat(rmul(L["alpha"], v) + cur[:, seg_of[t]])
+        vi = rmul(L["alpha"], v) + cur[:, seg_of[t]]
+        v_sat |= clips(vi).any(axis=1)
+        v = sat(vi)
         vmax = np.maximum(vmax, v)
         s = v >= L["theta"]
         v = np.where(s, L["vrest"], v)
         out[:, t] = s
-    return out, v, vmax, None, counts
+    return out, v, vmax, None, counts, status | np.where(v_sat, C["SNNWM_SS_V_SAT"], 0)
 
 
 def simulate(stages: list[dict], rasters: np.ndarray) -> dict:
-    res = {"spikes": [], "v_last": [], "v_max": [], "readout": None, "counts": []}
+    res = {"spikes": [], "v_last": [], "v_max": [], "readout": None, "counts": [], "status": []}
     s = rasters
     for L in stages:
-        out, v, vm, o, cnt = run_stage(L, s)
+        out, v, vm, o, cnt, st = run_stage(L, s)
         res["counts"].append(cnt)
+        res["status"].append(st)
         if o is not None:
             res["readout"] = o
             continue
@@ -197,6 +204,8 @@ def run(net: np.ndarray, net_words: int, rasters_in: np.ndarray, n_steps: int, b
         for key in ("v_last", "v_max"):
             body[:, ofs:ofs + n] = (res[key][k] & 0xFFFFFFFF).astype(np.uint32)
             ofs += pad_words(n)
+    for k, st in enumerate(res["status"]):
+        body[:, ofs + k] = st
     return out
 
 

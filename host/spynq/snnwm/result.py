@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..status import combine
+
 
 @dataclass
 class SnnwmResult:
@@ -18,6 +20,8 @@ class SnnwmResult:
                raw["counts_per_sample"][s], (batch,) int64 arrays)
     v_max[l]   (batch, n_l) float: largest integrated membrane (before reset)
     raw: fixed-point tiers put the kernel's out words and integer states here.
+    stage_status[s] (batch,) int: SNNWM_SS_* bits of what the kernel clipped in stage s
+    (V_SAT membrane, I_SAT current / readout); on cpu, where the float result left that range.
     """
 
     backend: str
@@ -29,6 +33,12 @@ class SnnwmResult:
     info: dict = field(default_factory=dict)
     raw: dict | None = None
     v_max: list = field(default_factory=list)
+    stage_status: list | None = None
+
+    @property
+    def status(self) -> np.ndarray | None:
+        """(batch,) SNNWM_SS_* bits, OR over the stages."""
+        return combine(self.stage_status)
 
     @property
     def batch(self) -> int:
