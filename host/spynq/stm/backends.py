@@ -1,5 +1,6 @@
 """STM inference on every backend, one API and one result type.
 
+  native  float C++ for the CPU (spynq.native), the baseline a CPU user would run
   cpu     numpy float64 reference (the paper's maths)
   golden  numpy fixed-point model of the kernel (bit-exact with csim, cosim, fpga)
   csim    the HLS C++ built with g++ and called through ctypes
@@ -77,6 +78,10 @@ def infer(network: Network, pops: dict, evidence, backend: str = "auto", **opts)
     network.validate()  # nodes are mutable: check the structure as it is now, on every backend
     pops = network.check_populations(pops)
     network.evidence_array(evidence)
+    if backend == "native":  # float C++ CPU baseline (spynq.native); opts: threads= (0: all cores)
+        from ..native import stm as native_stm
+
+        return native_stm.infer(network, pops, evidence, **opts)
     backend = resolve_backend(backend)
     if backend == "cpu":
         return run_cpu(network, pops, evidence)

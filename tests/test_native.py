@@ -1,0 +1,157 @@
+"""The native float CPU baselines (spynq.native) against the numpy cpu backends.
+
+LIF and SNNWM: identical spikes, counts and membranes (compared exactly) on networks whose
+weights and decays are on the kernel's grid (multiples of 2^-12 and 2^-16), where the
+native float32 delay rings (LIF) and float64 sums (SNNWM) are exact and the float64
+neuron updates round as numpy's: random networks with every delay mode, delays past the
+last step, refractory periods, both reset modes, the current state, window/overlap
+modes and the readout; one and two threads.
+
+STM: float32 against float64. Per evidence set, max_l |w_native - w_cpu| <= 1e-5 *
+max_l w_cpu on the paper's workloads (energies of a few units: float32's 2^-24 relative
+rounding, times the population sums) and <= 1e-3 on random networks with evidence far in
+the tails (energies up to the cap E_CAP = 65536, where float32 resolves 2^-8, so
+exp(-E) moves by up to ~4e-3 relative in the worst sample; measured 3e-4 over 200
+networks); the posterior within 1e-5 on the workloads; identical ST_* status bits.
+"""
+import subprocess
+import zipfile
+
+import numpy as np
+import pytest
+
+from spynq import native
+from spynq.lif import backends as lif
+from spynq.lif import demos
+from spynq.lif import model as lif_model
+from spynq.snnwm import backends as snnwm
+from spynq.snnwm import model as snnwm_model
+from spynq.stm import backends as stm
+from spynq.stm import randnet, workloads
+from spynq.stm.result import ST_SATURATED
+
+pytestmark = pytest.mark.skipif(not native.available()[0], reason="no C++ compiler for the native baselines")
+
+
+def _same_lif(a, b):
+    for k in range(len(a.spikes)):
+        assert np.array_equal(a.spikes[k], b.spikes[k]), f"layer {k} spikes"
+        assert np.array_equal(a.counts[k], b.counts[k]), f"layer {k} counts"
+        assert np.array_equal(a.v_last[k], b.v_last[k]), f"layer {k} v_last"
+        assert np.array_equal(a.v_max[k], b.v_max[k]), f"layer {k} v_max"
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_lif_native_equals_cpu_on_random_networks(seed):
+    rng = np.random.default_rng(seed)
+    T = int(rng.integers(1, 40))
+    sizes = [int(rng.integers(1, 70)) for _ in range(int(rng.integers(2, 5)))]
+    # delays up to 1.5 T: some arrive after the last step and must be dropped
+    net = lif_model.random_network(rng, sizes, ("mixed", "synapse", "axonal", None)[seed % 4],
+                                   max_delay=int(rng.integers(0, 1.5 * T + 2)), weight_scale=4.0,
+                                   current=(None, True, False)[seed % 3], reset=(None, "zero", "subtract")[seed % 3],
+                                   refractory=None if seed % 2 else int(rng.integers(0, 5)))
+    r = lif_model.random_rasters(rng, int(rng.integers(1, 6)), T, sizes[0], float(rng.uniform(0.05, 0.5)))
+    cpu = lif.run(net, r, "cpu")
+    for threads in (1, 2):
+        res = lif.run(net, r, "native", threads=threads)
+        assert res.backend == "native" and res.info["threads"] == min(threads, r.shape[0])
+        _same_lif(cpu, res)
+
+
+def test_lif_native_equals_cpu_on_the_benchmark_network():
+    shape = demos.benchmark_shape(T=100)  # 700-128-128-20, per-synapse delays 0..64
+    r = shape.rasters(2, seed=4)
+    cpu = lif.run(shape.network, r, "cpu")
+    assert all(int(s.sum()) > 0 for s in cpu.spikes)
+    _same_lif(cpu, lif.run(shape.network, r, "native"))
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_snnwm_native_equals_cpu_on_random_networks(seed):
+    rng = np.random.default_rng(100 + seed)
+    T = int(rng.integers(1, 30))
+    sizes = [int(rng.integers(2, 40)) for _ in range(int(rng.integers(2, 6)))]
+    net = snnwm_model.random_network(rng, sizes, int(rng.integers(1, 7)), ("mixed", "window", "overlap")[seed % 3],
+                                     bool(seed % 2), T, weight_scale=3.0)
+    r = snnwm_model.random_rasters(rng, int(rng.integers(1, 5)), T, sizes[0], float(rng.uniform(0.05, 0.5)))
+    cpu = snnwm.run(net, r, "cpu")
+    for threads in (1, 2):
+        res = snnwm.run(net, r, "native", threads=threads)
+        for k in range(len(cpu.spikes)):
+            assert np.array_equal(cpu.spikes[k], res.spikes[k]), f"layer {k} spikes"
+            assert np.array_equal(cpu.v_last[k], res.v_last[k]) and np.array_equal(cpu.v_max[k], res.v_max[k])
+        assert (cpu.readout is None) == (res.readout is None)
+        if cpu.readout is not None:
+            assert np.array_equal(cpu.readout, res.readout)
+        assert cpu.counts == res.counts
+        for a, b in zip(cpu.raw["counts_per_sample"], res.raw["counts_per_sample"]):
+            assert all(np.array_equal(a[key], b[key]) for key in a)
+
+
+def _rel_dev(a, b):
+    """Per evidence set: max |a - b| relative to the row's largest cpu weight."""
+    return np.abs(a.weights - b.weights).max(axis=1) / np.maximum(a.weights.max(axis=1), 1e-300)
+
+
+@pytest.mark.parametrize("build", workloads.ALL, ids=lambda b: b.__name__)
+def test_stm_native_within_float32_rounding_on_the_workloads(build):
+    wl = build()
+    pops = wl.network.sample(1000, seed=3)
+    ev = wl.evidence(4, seed=5)
+    cpu = stm.infer(wl.network, pops, ev, "cpu")
+    for threads in (1, 2):
+        res = stm.infer(wl.network, pops, ev, "native", threads=threads)
+        assert np.array_equal(res.status, cpu.status)
+        assert _rel_dev(cpu, res).max() <= 1e-5
+        if wl.network.root_node.discrete:
+            assert np.abs(res.posterior() - cpu.posterior()).max() <= 1e-5
+        # the weights are not the prior's: the evidence moved them (else the bound says little)
+        assert np.abs(cpu.weights - 1.0 / cpu.weights.shape[1]).max() > 1e-2 / cpu.weights.shape[1]
+
+
+def test_stm_native_within_float32_rounding_on_random_networks():
+    worst = 0.0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        net = randnet.random_network(rng)
+        pops = net.sample(randnet.random_sizes(rng, net), seed=seed)
+        ev = randnet.random_evidence(rng, net, 3)
+        cpu = stm.infer(net, pops, ev, "cpu")
+        res = stm.infer(net, pops, ev, "native", threads=1 + seed % 2)
+        assert np.array_equal(res.status, cpu.status), seed
+        ok = cpu.valid
+        if ok.any():
+            worst = max(worst, float(_rel_dev(cpu, res)[ok].max()))
+    assert worst <= 1e-3
+
+
+def test_stm_native_impossible_evidence_saturates_like_cpu():
+    wl = workloads.two_layer_causal()
+    pops = wl.network.sample(200, seed=1)
+    ev = wl.evidence(2, seed=2)
+    ev[1] = 3e4  # every sample's likelihood underflows: the kernel's cap, ST_SATURATED
+    cpu, res = stm.infer(wl.network, pops, ev, "cpu"), stm.infer(wl.network, pops, ev, "native")
+    assert cpu.status[1] & ST_SATURATED and np.array_equal(res.status, cpu.status)
+    assert np.all(np.isfinite(res.weights)) and _rel_dev(cpu, res).max() <= 1e-3
+
+
+def test_native_threads_argument_is_checked():
+    shape = demos.benchmark_shape(sizes=(20, 10), T=5)
+    with pytest.raises(ValueError, match="threads"):
+        lif.run(shape.network, shape.rasters(1), "native", threads=-1)
+
+
+def test_native_sources_ship_in_the_wheel(tmp_path):
+    """The board builds the baselines with its own gcc: the wheel must carry the sources."""
+    from spynq.hw.cconfig import REPO
+
+    env = {"WHEEL_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "WHEEL_BACKEND": str(REPO / "build" / "wheel-backend")}
+    p = subprocess.run([str(REPO / "scripts" / "build_wheel.sh")], capture_output=True, text=True, timeout=300,
+                       env=env, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-2000:]
+    names = set(zipfile.ZipFile(p.stdout.strip().splitlines()[-1]).namelist())
+    for k in native.KERNELS:
+        assert f"spynq/native/{k}_native.cpp" in names
+    assert "spynq/native/native_common.h" in names
