@@ -1,0 +1,280 @@
+"""Spiking neuron layers: one step is charge -> fire -> reset -> (leak), over [B, N] or
+[B, C, H, W]; a sequence [T, B, ...] loops that step (the same code for both styles).
+
+Per step, with q the effective parameters (spynq.nn.params):
+    h = charge(v, x)                      the model's rule (below), h: integrated membrane
+    s = Heav(h - v_th)                    ``>=`` (strict=True: ``>``), surrogate backward
+    r = h (1 - s) + v_reset s             reset "hard"
+      = h - v_th s                        reset "soft" (subtract; SpikingJelly v_reset=None, BIDL RMP)
+      = h                                 reset "none"
+    v = leak(r)                           identity except BIDL (alpha r + beta)
+with s replaced by stop_gradient(s) inside the reset when detach_reset=True. The state
+is v; it starts at v_init (v_reset for a hard reset, else 0, as SpikingJelly) for every
+sample of every call. Output: s, or for output="analog" (LIAF) act(tap), tap one of
+h (V_m), h-vth, r, v.
+
+Charge rules:
+    LIF    decay_input: h = v + (x - (v - v_rest)) / tau      else h = v - (v - v_rest)/tau + x
+    PLIF   the same with 1/tau = k = sigmoid(w), w learnable (tau0 = 2 gives w = 0)
+    DALIF  h = beta v + alpha x                                (DA-LIF Eq.9)
+    AIA    h = lam v + f(x), the reset (1 - o) applied before the leak (AIA Eq.3)
+    BIDL   h = v + x; leak v = alpha r + beta                  (BIDL Eq.6-10: integrate, fire, reset, leak)
+    LNM    h = v + P(v) + g x, P(v) = sum_k c_k v^k            (placeholder, note section 4)
+v_rest defaults to v_reset under a hard reset and to 0 otherwise (SpikingJelly).
+"""
+from __future__ import annotations
+
+from ..errors import SpynqValueError
+from .base import Ctx, Layer
+from .ops import grad_times_input, spike, stop_gradient
+from .params import Param, as_param, effective
+from .surrogate import ATan, Rectangular, Surrogate
+
+RESETS = ("hard", "soft", "none")
+OUTPUTS = ("spike", "analog")
+TAPS = ("h", "h-vth", "r", "v")
+ACTS = ("relu", "sigmoid", "tanh", "identity")
+
+
+def _choice(x, what, choices):
+    if x not in choices:
+        raise SpynqValueError(f"{what} {x!r}: choose one of {choices}")
+    return x
+
+
+class Neuron(Layer):
+    kind = "neuron"
+    default_surrogate: Surrogate = ATan()
+
+    def __init__(self, *, v_th=1.0, v_reset: float = 0.0, reset: str = "hard", detach_reset: bool = False,
+                 strict: bool = False, surrogate: Surrogate | None = None, channels: int | None = None,
+                 output: str = "spike", tap: str = "h", act: str = "relu", v_init: float | None = None,
+                 name: str | None = None):
+        super().__init__(name)
+        self.v_reset = float(v_reset)
+        self.reset = _choice(reset, "reset", RESETS)
+        self.detach_reset = bool(detach_reset)
+        self.strict = bool(strict)
+        self.surrogate = surrogate if surrogate is not None else self.default_surrogate
+        if not isinstance(self.surrogate, Surrogate):
+            raise SpynqValueError(f"surrogate {self.surrogate!r}: a spynq.nn.surrogate.Surrogate")
+        self.channels = channels
+        self.output = _choice(output, "output", OUTPUTS)
+        self.tap = _choice(tap, "tap", TAPS)
+        self.act = _choice(act, "act", ACTS)
+        self.v_init = v_init
+        self.specs: dict[str, Param] = {"v_th": as_param(v_th)}
+
+    # -- the model-specific parts -------------------------------------------------------
+    def charge(self, q, v, x, xp, ctx: Ctx):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def leak(self, q, r, xp):
+        return r
+
+    # -- shared -------------------------------------------------------------------------
+    def init(self, rng):
+        for k, spec in self.specs.items():
+            if spec.per == "channel" and not self.channels:
+                raise SpynqValueError(f"{type(self).__name__}: parameter {k} per channel needs channels=C")
+        return {k: spec.array(self.channels) for k, spec in self.specs.items()}
+
+    @property
+    def v_rest_default(self) -> float:
+        return self.v_reset if self.reset == "hard" else 0.0
+
+    def initial_state(self, x, xp):
+        v0 = self.v_init if self.v_init is not None else self.v_rest_default
+        return xp.full(x.shape, v0, dtype=x.dtype)
+
+    def values(self, p, xp, ndim):
+        return {k: effective(spec, p[k], xp, ndim) for k, spec in self.specs.items()}
+
+    def step(self, p, state, x, ctx: Ctx):
+        xp = ctx.xp
+        v = self.initial_state(x, xp) if state is None else state
+        q = self.values(p, xp, x.ndim)
+        h = self.charge(q, v, x, xp, ctx)
+        s = spike(h - q["v_th"], self.surrogate, xp, self.strict)
+        sr = stop_gradient(s, xp) if self.detach_reset else s
+        if self.reset == "hard":
+            r = h * (1.0 - sr) + self.v_reset * sr
+        elif self.reset == "soft":
+            r = h - q["v_th"] * sr
+        else:
+            r = h
+        v_new = self.leak(q, r, xp)
+        ctx.record(self.name, s, h, v_new)
+        if self.output == "spike":
+            return s, v_new
+        return self._analog(q, h, r, v_new, xp), v_new
+
+    def _analog(self, q, h, r, v, xp):
+        a = {"h": h, "r": r, "v": v}.get(self.tap)
+        if a is None:  # "h-vth"
+            a = h - q["v_th"]
+        if self.act == "relu":
+            return xp.maximum(a, 0.0)
+        if self.act == "sigmoid":
+            return 1.0 / (1.0 + xp.exp(-a))
+        if self.act == "tanh":
+            return xp.tanh(a)
+        return a
+
+    def seq(self, p, xs, ctx: Ctx):
+        state, ys = None, []
+        for t in range(xs.shape[0]):
+            y, state = self.step(p, state, xs[t], ctx)
+            ys.append(y)
+        return ctx.xp.stack(ys)
+
+
+class LIF(Neuron):
+    """SpikingJelly-style LIF (Oli Eq.2-4, DA-LIF Eq.4, STCA/PLIF baseline). tau fixed
+    unless given as a learnable Param (raw parametrisation of tau itself)."""
+
+    def __init__(self, tau=2.0, *, decay_input: bool = True, v_rest: float | None = None, **kw):
+        super().__init__(**kw)
+        self.decay_input = bool(decay_input)
+        self.v_rest = v_rest
+        self.specs["tau"] = as_param(tau)
+
+    def _vr(self):
+        return self.v_rest if self.v_rest is not None else self.v_rest_default
+
+    def _k_charge(self, v, x, inv_tau=None, tau=None):
+        vr = self._vr()
+        if self.decay_input:
+            return v + (x - (v - vr)) / tau if tau is not None else v + (x - (v - vr)) * inv_tau
+        return v - (v - vr) / tau + x if tau is not None else v - (v - vr) * inv_tau + x
+
+    def charge(self, q, v, x, xp, ctx):
+        return self._k_charge(v, x, tau=q["tau"])
+
+
+class PLIF(LIF):
+    """Parametric LIF (STCA Sec.3.2, Fang et al. 2021): 1/tau = k = sigmoid(w) with w
+    learnable per layer (per channel: pass w=Param(..., per="channel")); tau0 = 2 -> w = 0."""
+
+    def __init__(self, tau0: float = 2.0, *, w: Param | None = None, **kw):
+        super().__init__(tau=1.0, **kw)
+        del self.specs["tau"]
+        self.specs["w"] = w if w is not None else Param(value=1.0 / float(tau0), fn="sigmoid", learn=True)
+
+    def charge(self, q, v, x, xp, ctx):
+        return self._k_charge(v, x, inv_tau=q["w"])
+
+
+class DALIF(Neuron):
+    """DA-LIF Eq.9: h = beta v + alpha x, hard reset to 0, v_th = 1, rectangular surrogate
+    (a = 1). alpha, beta one learnable scalar each per layer, tanh-parametrised with raw
+    value 1 at init (so 0.7616, the note's reading of "initialized to 1"; E11); pass
+    Param(..., fn="sigmoid" | "clip" | "raw", per="channel") for the other options."""
+    default_surrogate = Rectangular(1.0)
+
+    def __init__(self, alpha: Param | float | None = None, beta: Param | float | None = None, **kw):
+        super().__init__(**kw)
+        self.specs["alpha"] = as_param(alpha) if alpha is not None else Param(raw=1.0, fn="tanh")
+        self.specs["beta"] = as_param(beta) if beta is not None else Param(raw=1.0, fn="tanh")
+
+    def charge(self, q, v, x, xp, ctx):
+        return q["beta"] * v + q["alpha"] * x
+
+
+AIA_FS = ("grad", "identity", "quadratic", "cached")
+
+
+class AIA(Neuron):
+    """AIA Eq.3: u = lam u (1 - o) + f(x), i.e. h = lam v + f(x) with a hard reset to 0.
+    f (note 2.1, E9), default "grad":
+      "grad"      R1 (recommended): forward f(x) = x (identical to LIF), backward
+                  df/dx = x; the scaled gradient reaches W and the previous layer
+                  (scale_input_grad=True of the note; False needs the synapse: not offered)
+      "identity"  association off: plain LIF u = lam u (1 - o) + x (AIA Eq.2)
+      "quadratic" R2 literal: f(x) = x^2 / 2, exact gradients
+      "cached"    R3 Cached AIA: f(x) = beta x, beta learnable (per channel when
+                  channels=C is given, else per layer), 1 at init; merge into W for inference
+    lam = 0.5, v_th = 1 (Sec.3); rectangular surrogate a = 1 (tdBN, [7]; the paper gives none)."""
+    default_surrogate = Rectangular(1.0)
+
+    def __init__(self, lam=0.5, *, f: str = "grad", beta: Param | float | None = None, **kw):
+        super().__init__(**kw)
+        self.f = _choice(f, "AIA f", AIA_FS)
+        self.specs["lam"] = as_param(lam)
+        if self.f == "cached":
+            self.specs["beta"] = as_param(beta, learn=True) if beta is not None else Param(
+                value=1.0, per="channel" if self.channels else "layer", learn=True)
+
+    def charge(self, q, v, x, xp, ctx):
+        if self.f == "grad":
+            fx = grad_times_input(x, xp)
+        elif self.f == "quadratic":
+            fx = 0.5 * x * x
+        elif self.f == "cached":
+            fx = q["beta"] * x
+        else:
+            fx = x
+        return q["lam"] * v + fx
+
+
+class BIDL(Neuron):
+    """BIDL's tensor procedure (Eq.6-11): V_m = V + I (r = 1: a gain of the weights), fire
+    F = V_m >= V_th, reset (hard to V_reset, or soft "RMP": V_m - V_th), then the leak
+    V = alpha R + beta. Defaults are the reference code's SOMA_PARAMS (alpha 0.3, beta 0,
+    theta 0.5, v_0 0, not learnable); the paper gives none and trains them in its DVS
+    runs: pass learn=True (all-share mode) or Params with per="channel" (CSM). The
+    reference code fires on strict ``>``; strict=False (``>=``, Eq.7) is the default here.
+    V starts at 0."""
+    default_surrogate = Rectangular(1.0)
+
+    def __init__(self, alpha=0.3, beta=0.0, *, v_th=0.5, learn: bool = False, **kw):
+        super().__init__(v_th=as_param(v_th, learn), **kw)
+        self.specs["alpha"] = as_param(alpha, learn)
+        self.specs["beta"] = as_param(beta, learn)
+
+    def initial_state(self, x, xp):
+        return xp.full(x.shape, self.v_init if self.v_init is not None else 0.0, dtype=x.dtype)
+
+    def charge(self, q, v, x, xp, ctx):
+        return v + x
+
+    def leak(self, q, r, xp):
+        return q["alpha"] * r + q["beta"]
+
+
+class LIAF(BIDL):
+    """BIDL's LIAF: the LIF procedure with an analog output act(tap). Default tap "h"
+    (the integrated membrane V_m before reset) with ReLU: the reference code's
+    memb_mode=(0, relu); tap="v" is Eq.11 read literally (note E17)."""
+
+    def __init__(self, alpha=0.3, beta=0.0, *, output: str = "analog", tap: str = "h", act: str = "relu", **kw):
+        super().__init__(alpha, beta, output=output, tap=tap, act=act, **kw)
+
+
+class LNM(Neuron):
+    """Learnable polynomial drift (LNM; only the abstract exists, so this is the note's
+    placeholder, an assumption): h = v + P(v) + input_scale x, P(v) = sum_k c_k v^k with
+    learnable c_k (per layer; per channel with Params). Default degree 2 with
+    c = (0, -0.5, 0): a leak of 0.5 and no quadratic term at init. v_clip bounds h
+    (|h| <= v_clip) as a guard against the blow-up a degree >= 2 drift allows.
+    c = (v_rest/tau, -1/tau) with input_scale 1 is LIF with decay_input=False."""
+
+    def __init__(self, coeffs=(0.0, -0.5, 0.0), *, input_scale: float = 1.0, v_clip: float | None = None,
+                 learn: bool = True, **kw):
+        super().__init__(**kw)
+        if len(coeffs) < 1:
+            raise SpynqValueError("LNM: at least one coefficient")
+        self.degree = len(coeffs) - 1
+        for k, c in enumerate(coeffs):
+            self.specs[f"c{k}"] = as_param(c, learn)
+        self.input_scale = float(input_scale)
+        self.v_clip = v_clip
+
+    def charge(self, q, v, x, xp, ctx):
+        p = q[f"c{self.degree}"]
+        for k in range(self.degree - 1, -1, -1):  # Horner
+            p = p * v + q[f"c{k}"]
+        h = v + p + self.input_scale * x
+        if self.v_clip is not None:
+            h = xp.clip(h, -self.v_clip, self.v_clip)
+        return h
