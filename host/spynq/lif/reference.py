@@ -6,32 +6,71 @@ Input currents are computed per layer from the whole input raster, event by even
 (``delayed_input``): a spike (b, t, i) adds w_ij to x[b, t + d_ij, j]. This is exactly
 what the ring buffer of D slots holds at step t + d_ij (a slot is consumed before it is
 reused, since d < D), and its cost grows with the number of spikes, not n_in * T.
+
+With ``clip=True`` the layer and network functions also say, per sample, where the float
+result left the kernel's fixed-point state range (Q7.16, [V_LO, V_HI]), i.e. where the
+kernel would have saturated: bit LIF_SS_V_SAT for the integrated membrane V, bit
+LIF_SS_I_SAT for the current state I (the kernel's status bits, same values).
 """
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 
+from .encode import C, V_MAX, V_MIN
 from .model import LifNetwork
 from .result import LifResult
 
+V_LO = V_MIN / float(1 << C["LIF_V_FRAC"])  # -128
+V_HI = V_MAX / float(1 << C["LIF_V_FRAC"])  # 128 - 2^-16
+V_SAT, I_SAT = C["LIF_SS_V_SAT"], C["LIF_SS_I_SAT"]
+SCATTER_ELEMS = 1 << 16  # synaptic events per scatter chunk: its index and weight rows stay in L2
+
+
+class Clipped(NamedTuple):
+    """Where a float run left the kernel's range, per sample: ``flags`` (batch,) the OR over
+    the layers of the per-layer bits (V_SAT = 1 membrane, I_SAT = 2 current/readout),
+    ``layers`` (batch,) bit l set where layer l set any flag, ``per_layer`` the (batch,)
+    bits of each layer (the kernel's per-layer status words)."""
+
+    flags: np.ndarray
+    layers: np.ndarray
+    per_layer: list
+
+
+def clipped(per_layer: list, batch: int) -> Clipped:
+    flags = np.zeros(batch, np.int64)
+    layers = np.zeros(batch, np.int64)
+    for k, f in enumerate(per_layer):
+        flags |= f
+        layers |= np.where(f != 0, 1 << k, 0)
+    return Clipped(flags, layers, per_layer)
+
 
 def delayed_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarray | None,
-                  chunk: int = 4_000_000) -> np.ndarray:
+                  chunk: int = SCATTER_ELEMS) -> np.ndarray:
     """x[b, t, j] = sum over spikes (b, t', i) with t' + d_ij = t of weights[i, j].
 
     spikes (batch, T, n_in) bool; weights (n_in, n_out) float or int (sums are exact in
     float64 for integer weights below 2^53); delays None, (n_in,) or (n_in, n_out).
     Deliveries past the last step are dropped. Returns float64 (batch, T, n_out).
+
+    Per-synapse delays: every event's row of n_out targets is one row of integer offsets
+    (d_ij * n_out + j) plus the event's base (b, t), scattered with np.add.at in event
+    order (b, t, i) into a buffer padded by min(max delay, T) steps (a delivery past T-1
+    lands in the padding and is cut off). Each target's terms are added in that order,
+    one at a time; on exactly representable inputs (every partial sum exact in float64)
+    the sums do not depend on the order at all.
     """
     batch, T, n_in = spikes.shape
     n_out = weights.shape[1]
-    w = np.asarray(weights, float)
+    w = np.ascontiguousarray(weights, float)
     if delays is None or not np.any(delays):
         return (spikes.reshape(-1, n_in).astype(float) @ w).reshape(batch, T, n_out)
-    x = np.zeros((batch, T, n_out))
     if delays.ndim == 1:  # axonal: one matmul per distinct delay
+        x = np.zeros((batch, T, n_out))
         for d in np.unique(delays):
             if d >= T:
                 continue
@@ -39,58 +78,112 @@ def delayed_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarray | 
             x[:, d:, :] += (spikes[:, :T - d, sel].reshape(-1, sel.sum()).astype(float) @ w[sel]).reshape(
                 batch, T - d, n_out)
         return x
-    b, t, i = np.nonzero(spikes)  # events
+    d = np.minimum(delays, T)  # >= T never arrives: all of them land in the padding
+    tt = T + int(d.max())
+    off = (d * n_out + np.arange(n_out)).astype(np.intp)  # (n_in, n_out) offsets within a sample's buffer
+    b, t, i = np.nonzero(spikes)
+    base = (b * tt + t) * n_out
+    xp = np.zeros(batch * tt * n_out)
     per = max(1, chunk // n_out)
-    flat = x.reshape(-1)
-    cols = np.arange(n_out)
+    idx = np.empty((min(per, len(b)), n_out), np.intp)
+    val = np.empty((min(per, len(b)), n_out))
     for s in range(0, len(b), per):
-        bb, tt, ii = b[s:s + per], t[s:s + per], i[s:s + per]
-        tgt = tt[:, None] + delays[ii]  # (events, n_out)
-        ok = tgt < T
-        idx = ((bb[:, None] * T + tgt) * n_out + cols)[ok]
-        flat += np.bincount(idx, weights=w[ii][ok], minlength=flat.size)
+        ii = i[s:s + per]
+        n = len(ii)
+        np.take(off, ii, axis=0, out=idx[:n], mode="clip")  # "clip": an unbuffered out
+        idx[:n] += base[s:s + per, None]
+        np.take(w, ii, axis=0, out=val[:n], mode="clip")
+        np.add.at(xp, idx[:n].reshape(-1), val[:n].reshape(-1))
+    return xp.reshape(batch, tt, n_out)[:, :T]
+
+
+def current_state(x: np.ndarray, beta: float) -> np.ndarray:
+    """I(t) = beta I(t-1) + x(t) from I(-1) = 0, in place over x (batch, T, n); the same
+    float operations, in the same order, as stepping it inside the neuron loop."""
+    tmp = np.empty_like(x[:, 0])
+    for t in range(1, x.shape[1]):
+        np.multiply(x[:, t - 1], beta, out=tmp)
+        np.add(tmp, x[:, t], out=x[:, t])
     return x
 
 
-def run_layer(layer, spikes_in: np.ndarray):
-    """Float LIF dynamics of one layer; returns (spikes, v_last, v_max)."""
+def outside(a: np.ndarray, lo: float, hi: float, axes) -> np.ndarray:
+    """Per sample: whether any value of `a` lies outside [lo, hi]."""
+    return (a.min(axis=axes, initial=np.inf) < lo) | (a.max(axis=axes, initial=-np.inf) > hi)
+
+
+def run_layer(layer, spikes_in: np.ndarray, clip: bool = False):
+    """Float LIF dynamics of one layer; returns (spikes, v_last, v_max), and with clip=True
+    also flags (batch,) int64: V_SAT where an integrated V (an update of a neuron that is
+    not refractory, before reset) left [V_LO, V_HI], I_SAT where the current state I did
+    (current-based layers, every step)."""
     p = layer.params
-    x = delayed_input(spikes_in, layer.weights, layer.delays)
-    batch, T, n = x.shape
+    u = delayed_input(spikes_in, layer.weights, layer.delays)  # (batch, T, n), ours to overwrite
+    batch, T, n = u.shape
+    flags = np.zeros(batch, np.int64)
+    if p.beta is not None:
+        current_state(u, p.beta)
+        if clip:
+            flags |= np.where(outside(u, V_LO, V_HI, (1, 2)), I_SAT, 0)
     v = np.zeros((batch, n))
-    cur = np.zeros((batch, n))
-    ref = np.zeros((batch, n), np.int64)
     vmax = np.full((batch, n), -np.inf)
+    vmin = np.full((batch, n), np.inf)  # only for the clip flags
     out = np.zeros((batch, T, n), bool)
-    for t in range(T):
-        if p.beta is not None:
-            cur = p.beta * cur + x[:, t]
-            u = cur
-        else:
-            u = x[:, t]
-        active = ref == 0
-        ref = np.where(active, ref, ref - 1)
-        v = np.where(active, p.alpha * v + u, v)
-        vmax = np.where(active, np.maximum(vmax, v), vmax)
-        s = active & (v >= p.threshold)
-        if p.reset == "zero":
-            v = np.where(s, p.v_reset, v)
-        else:
-            v = np.where(s, v - p.threshold, v)
-        ref = np.where(s, p.refractory, ref)
-        out[:, t] = s
-    return out, v, vmax
+    subtract = p.reset != "zero"
+    if p.refractory == 0:  # every neuron integrates every step: no masks
+        for t in range(T):
+            np.multiply(v, p.alpha, out=v)
+            np.add(v, u[:, t], out=v)
+            np.maximum(vmax, v, out=vmax)
+            if clip:
+                np.minimum(vmin, v, out=vmin)
+            s = out[:, t]
+            np.greater_equal(v, p.threshold, out=s)
+            if subtract:
+                np.subtract(v, p.threshold, out=v, where=s)
+            else:
+                np.copyto(v, p.v_reset, where=s)
+    else:
+        ref = np.zeros((batch, n), np.int64)
+        active = np.empty((batch, n), bool)
+        vi = np.empty((batch, n))
+        for t in range(T):
+            np.equal(ref, 0, out=active)
+            np.subtract(ref, 1, out=ref)  # refractory neurons count down; active ones stay at 0
+            np.maximum(ref, 0, out=ref)
+            np.multiply(v, p.alpha, out=vi)
+            np.add(vi, u[:, t], out=vi)
+            np.copyto(v, vi, where=active)  # a refractory neuron holds V
+            np.maximum(vmax, v, out=vmax, where=active)
+            if clip:
+                np.minimum(vmin, v, out=vmin, where=active)
+            s = out[:, t]
+            np.greater_equal(v, p.threshold, out=s)
+            s &= active
+            if subtract:
+                np.subtract(v, p.threshold, out=v, where=s)
+            else:
+                np.copyto(v, p.v_reset, where=s)
+            np.copyto(ref, p.refractory, where=s)
+    if not clip:
+        return out, v, vmax
+    flags |= np.where(outside(vmax, V_LO, V_HI, 1) | outside(vmin, V_LO, V_HI, 1), V_SAT, 0)
+    return out, v, vmax, flags
 
 
-def run(network: LifNetwork, rasters) -> LifResult:
+def run(network: LifNetwork, rasters, clip: bool = False):
+    """LifResult of the float reference; with clip=True (LifResult, Clipped): where each
+    sample's float result left the kernel's state range (see ``Clipped``)."""
     r = network.check_rasters(rasters)
     t0 = time.perf_counter()
-    spikes, counts, vl, vm = [], [], [], []
+    spikes, counts, vl, vm, fl = [], [], [], [], []
     s = r
     for layer in network.layers:
-        s, v, vmax = run_layer(layer, s)
+        s, v, vmax, *f = run_layer(layer, s, clip)
         spikes.append(s)
         counts.append(s.sum(axis=1).astype(np.int64))
         vl.append(v)
         vm.append(vmax)
-    return LifResult("cpu", spikes, counts, vl, vm, time.perf_counter() - t0)
+        fl += f
+    res = LifResult("cpu", spikes, counts, vl, vm, time.perf_counter() - t0)
+    return (res, clipped(fl, len(r))) if clip else res

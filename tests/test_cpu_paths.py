@@ -1,0 +1,166 @@
+"""The fast numpy cpu paths (issue 12) against straightforward loop formulations, and the
+float runs' clip flags.
+
+Inputs are exactly representable (weights on the kernels' Q3.12 grid, decays on UQ0.16),
+so every delivered sum is exact in float64 and the fast paths must give the same bits as
+the loops below, whatever order they add in; the neuron updates after the sums are the
+same float operations in the same order, so v_last / v_max must be bit-identical too.
+The loops are the reference formulations as written before the rewrite (one np.where per
+state per step, one Python-level addition per synaptic event)."""
+import numpy as np
+import pytest
+
+from spynq.lif import LifLayer, LifNetwork, LifParams
+from spynq.lif import reference as lif_ref
+from spynq.lif.model import random_network
+from spynq.snnwm import reference as snn_ref
+from spynq.snnwm.model import ReadoutLayer, SnnwmNetwork, SnnwmParams, WindowLayer
+
+
+def grid(rng, shape, lim=7.9, frac=12):
+    return np.round(rng.uniform(-lim, lim, shape) * 2 ** frac) / 2 ** frac
+
+
+def same(a, b):
+    """Bit-identical arrays (same dtype, shape and bits; NaN-free here)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+# --------------------------------------------------------------------------- LIF loops
+
+
+def loop_delivery(spikes, w, d):
+    """One addition per synaptic event, in event order, into the step it arrives at."""
+    batch, T, _ = spikes.shape
+    x = np.zeros((batch, T, w.shape[1]))
+    for b, t, i in zip(*np.nonzero(spikes)):
+        for j in range(w.shape[1]):
+            dd = 0 if d is None else int(d[i] if d.ndim == 1 else d[i, j])
+            if t + dd < T:
+                x[b, t + dd, j] += float(w[i, j])
+    return x
+
+
+def loop_layer(layer, spikes_in):
+    """The per-step formulation of the update order (deliver, integrate, fire, reset)."""
+    p = layer.params
+    x = loop_delivery(spikes_in, layer.weights, layer.delays)
+    batch, T, n = x.shape
+    v, cur = np.zeros((batch, n)), np.zeros((batch, n))
+    ref = np.zeros((batch, n), np.int64)
+    vmax, vmin = np.full((batch, n), -np.inf), np.full((batch, n), np.inf)
+    out = np.zeros((batch, T, n), bool)
+    i_out = np.zeros(batch, bool)
+    for t in range(T):
+        if p.beta is not None:
+            cur = p.beta * cur + x[:, t]
+            i_out |= ((cur < lif_ref.V_LO) | (cur > lif_ref.V_HI)).any(axis=1)
+            u = cur
+        else:
+            u = x[:, t]
+        active = ref == 0
+        ref = np.where(active, ref, ref - 1)
+        v = np.where(active, p.alpha * v + u, v)
+        vmax = np.where(active, np.maximum(vmax, v), vmax)
+        vmin = np.where(active, np.minimum(vmin, v), vmin)
+        s = active & (v >= p.threshold)
+        v = np.where(s, p.v_reset if p.reset == "zero" else v - p.threshold, v)
+        ref = np.where(s, p.refractory, ref)
+        out[:, t] = s
+    v_out = ((vmax > lif_ref.V_HI) | (vmin < lif_ref.V_LO)).any(axis=1)
+    flags = np.where(v_out, lif_ref.V_SAT, 0) | np.where(i_out, lif_ref.I_SAT, 0)
+    return out, v, vmax, flags
+
+
+@pytest.mark.parametrize("mode", ["synapse", "axonal", None])
+def test_lif_delivery_equals_the_event_loop(mode):
+    rng = np.random.default_rng(3)
+    for trial in range(12):
+        batch, T, n_in, n_out = int(rng.integers(2, 5)), int(rng.integers(1, 14)), int(rng.integers(1, 30)), \
+            int(rng.integers(1, 40))
+        s = rng.random((batch, T, n_in)) < rng.uniform(0.0, 0.7)
+        if trial == 0:
+            s[:] = False  # an empty raster
+        elif trial == 1:
+            s[1] = False  # an empty sample in a batch
+        w = grid(rng, (n_in, n_out))
+        d = None if mode is None else rng.integers(0, 128, n_in if mode == "axonal" else (n_in, n_out))
+        got = lif_ref.delayed_input(s, w, d)
+        assert same(got, loop_delivery(s, w, d)), (mode, trial)
+
+
+def test_lif_delivery_chunks_and_integer_weights():
+    """Many events across scatter chunks (a chunk of 1 event, of a few, of all), and the
+    golden model's integer weights: the same sums in every case."""
+    rng = np.random.default_rng(4)
+    s = rng.random((3, 9, 17)) < 0.5
+    wi = rng.integers(-(1 << 19), 1 << 19, (17, 6))  # Q3.12 << 4, as spynq.lif.golden passes them
+    d = rng.integers(0, 128, (17, 6))
+    want = loop_delivery(s, wi.astype(float), d)
+    for chunk in (1, 6, 50, 1 << 20):
+        assert same(lif_ref.delayed_input(s, wi, d, chunk=chunk), want), chunk
+
+
+def test_lif_layers_equal_the_step_loop():
+    rng = np.random.default_rng(5)
+    cases = 0
+    for beta in (None, 0.75):
+        for reset in ("zero", "subtract"):
+            for refractory in (0, 2):
+                net = random_network(rng, [23, 19], "synapse", max_delay=127, weight_scale=4.0)
+                layer = net.layers[0]
+                layer.params = LifParams(alpha=0.8125, beta=beta, threshold=0.75, reset=reset, v_reset=0.25,
+                                         refractory=refractory)
+                s = rng.random((3, 40, 23)) < 0.3
+                got = lif_ref.run_layer(layer, s, clip=True)
+                want = loop_layer(layer, s)
+                assert got[0].any() and not got[0].all()  # spikes that depend on the details
+                for g, w_, name in zip(got, want, ("spikes", "v_last", "v_max", "flags")):
+                    assert same(g, w_ if name != "flags" else w_.astype(np.int64)), (beta, reset, refractory, name)
+                assert len(lif_ref.run_layer(layer, s)) == 3  # the default return is unchanged
+                cases += 1
+    assert cases == 8
+
+
+def test_lif_network_equals_the_step_loop_on_mixed_layers():
+    rng = np.random.default_rng(6)
+    for trial in range(6):
+        net = random_network(rng, [int(rng.integers(2, 30)) for _ in range(3)], "mixed", int(rng.integers(0, 128)))
+        r = rng.random((int(rng.integers(2, 4)), int(rng.integers(1, 25)), net.n_in)) < 0.3
+        res = lif_ref.run(net, r)
+        s = r
+        for k, layer in enumerate(net.layers):
+            s, v, vmax, _ = loop_layer(layer, s)
+            assert same(res.spikes[k], s) and same(res.v_last[k], v) and same(res.v_max[k], vmax), (trial, k)
+
+
+def _one_neuron(w, beta=None, threshold=1.0, n_in=1):
+    return LifNetwork([LifLayer(np.full((n_in, 1), w), None, LifParams(alpha=0.96875, beta=beta,
+                                                                       threshold=threshold))])
+
+
+def test_lif_clip_flags():
+    r = np.ones((2, 60, 1), bool)
+    r[1] = False  # the second sample gets no input: never out of range
+    # V drifts to -7.9 / (1 - alpha) = -253 < -128: the kernel would saturate V
+    res, c = lif_ref.run(_one_neuron(-7.9), r, clip=True)
+    assert c.flags.tolist() == [lif_ref.V_SAT, 0] and c.layers.tolist() == [1, 0]
+    assert res.v_last[0][0, 0] < -128  # the float result is not clipped, it says so
+    # 20 inputs of -7.9 into a current state with beta 0.75: I -> -632, V further down
+    r20 = np.ones((2, 30, 20), bool)
+    r20[1] = False
+    _, c = lif_ref.run(_one_neuron(-7.9, beta=0.75, n_in=20), r20, clip=True)
+    assert c.flags.tolist() == [lif_ref.V_SAT | lif_ref.I_SAT, 0]
+    # the same inputs with a weight that keeps I and V well inside the range
+    _, c = lif_ref.run(_one_neuron(-0.05, beta=0.75, n_in=20), r20, clip=True)
+    assert c.flags.tolist() == [0, 0] and c.layers.tolist() == [0, 0]
+    # positive drive spikes and resets before it reaches 128: no flag
+    _, c = lif_ref.run(_one_neuron(7.9, threshold=100.0), r, clip=True)
+    assert c.flags.tolist() == [0, 0]
+    # a second layer that clips while the first does not: bit 1 of the layer mask
+    net = LifNetwork([LifLayer(np.full((1, 1), 2.0), None, LifParams(alpha=0.5, threshold=1.0)),
+                      LifLayer(np.full((1, 1), -7.9), None, LifParams(alpha=0.96875))])
+    _, c = lif_ref.run(net, r, clip=True)
+    assert c.layers.tolist() == [2, 0] and c.per_layer[0].tolist() == [0, 0]
+    assert c.per_layer[1].tolist() == [lif_ref.V_SAT, 0]
