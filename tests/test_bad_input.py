@@ -132,7 +132,7 @@ def test_stm_evidence_checks():
     rejects(SpynqValueError, r"evidence\['I'\]: a scalar or 1-D array", net.evidence_array, {"I": np.zeros((2, 2))})
     rejects(SpynqValueError, r"set 1\) = 0.5: must be a state in 0..1", Network.evidence_array,
             _disc_leaf_net(), {"K": [1, 0.5]})
-    rejects(SpynqValueError, r"n_samples of 'B'=0: must be >= 1", net.sample, 0)
+    rejects(SpynqValueError, r"n_samples of 'B'=0: must be in 1..67108864", net.sample, 0)
     rejects(SpynqValueError, r"no count for the hidden node \['B'\]", net.sample, {"A": 4})
 
 

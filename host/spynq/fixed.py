@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from .errors import SpynqValueError
 
 U32_MAX = (1 << 32) - 1
 S32_MAX = (1 << 31) - 1
@@ -23,13 +24,13 @@ def quantize(x, frac: int, signed: bool = True, what: str = "value") -> np.ndarr
     """Round to nearest into a 32-bit word with `frac` fraction bits; raise if out of range."""
     x = np.asarray(x, float)
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"{what}: NaN or inf cannot be encoded")
+        raise SpynqValueError(f"{what}: NaN or inf cannot be encoded")
     q = np.round(x * 2.0**frac)
     lo, hi = (-(1 << 31), S32_MAX) if signed else (0, U32_MAX)
     if np.any(q < lo) or np.any(q > hi):
         bad = x[(q < lo) | (q > hi)].ravel()[0]
         lim = hi / 2.0**frac
-        raise ValueError(f"{what} {bad:g} is outside the {'Q' if signed else 'UQ'}{32 - frac - signed}.{frac} "
+        raise SpynqValueError(f"{what} {bad:g} is outside the {'Q' if signed else 'UQ'}{32 - frac - signed}.{frac} "
                          f"range (|x| <= {lim:g}); rescale the model")
     return q.astype(np.int64)
 
@@ -40,7 +41,7 @@ def quantize_bits(x, frac: int, bits: int, what: str = "value") -> np.ndarray:
     q = quantize(x, frac, what=what)
     lim = 1 << (bits - 1)
     if np.any(q < -lim) or np.any(q >= lim):
-        raise ValueError(f"{what}: a value is outside the Q{bits - frac - 1}.{frac} range "
+        raise SpynqValueError(f"{what}: a value is outside the Q{bits - frac - 1}.{frac} range "
                          f"(|x| < {lim / 2.0**frac:g}); rescale it")
     return q
 

@@ -68,7 +68,7 @@ def _read_npy(f, size: int, what: str) -> np.ndarray:
         elif version == (2, 0):
             shape, fortran, dtype = fmt.read_array_header_2_0(f)
         else:
-            raise ValueError(f"unsupported .npy version {version}")
+            raise SpynqValueError(f"unsupported .npy version {version}")
     except (ValueError, TypeError, SyntaxError) as e:
         raise SpynqValueError(f"{what}: bad .npy header ({e})") from None
     if dtype.hasobject:

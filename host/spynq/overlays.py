@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .hw.cconfig import REPO, read_constants, repo_path
+from .errors import SpynqValueError
 
 SPEC = repo_path("overlays/zcu104/overlays.json")
 
@@ -25,7 +26,7 @@ def _get(name: str) -> dict:
     try:
         return _spec()[name]
     except KeyError:
-        raise ValueError(f"unknown overlay {name!r}; overlays/zcu104/overlays.json has {list(_spec())}") from None
+        raise SpynqValueError(f"unknown overlay {name!r}; overlays/zcu104/overlays.json has {list(_spec())}") from None
 
 
 def doc(name: str) -> str:
@@ -43,7 +44,7 @@ def kernel_params(name: str | None, kernel: str) -> dict:
         return {}
     ks = _get(name)["kernels"]
     if kernel not in ks:
-        raise ValueError(f"overlay {name!r} has no kernel {kernel!r}; it has {list(ks)}")
+        raise SpynqValueError(f"overlay {name!r} has no kernel {kernel!r}; it has {list(ks)}")
     return dict(ks[kernel])
 
 

@@ -78,7 +78,7 @@ def _overlay_class():
                                         "and .hwh to the board (scripts/deploy_board.sh)")
             self.name = overlays.from_bitfile(path)
             if self.name is None:
-                raise ValueError(f"{path.name} is not a spynq overlay (spynq_<name>.bit, names in overlays.json)")
+                raise SpynqValueError(f"{path.name} is not a spynq overlay (spynq_<name>.bit, names in overlays.json)")
             if download is None:
                 download = overlays.active() != self.name
             super().__init__(str(path), download=download, **kwargs)

@@ -17,6 +17,7 @@ import time
 from typing import Any, Mapping
 
 from .cconfig import read_constants
+from ..errors import SpynqTypeError, SpynqValueError
 from .interface import (AP_CTRL, AP_DONE, AP_IDLE, AP_START, AUTO_RESTART, GIE, IER, ISR,
                         KernelInterface)
 
@@ -86,7 +87,7 @@ class KernelDriver(_DefaultIP):
     def __init__(self, description):
         super().__init__(description)
         if getattr(type(self), "interface", None) is None:
-            raise TypeError(f"{type(self).__name__} must set the class attribute 'interface'")
+            raise SpynqTypeError(f"{type(self).__name__} must set the class attribute 'interface'")
 
     # ---- registers
     def write_args(self, **values) -> None:
@@ -96,7 +97,7 @@ class KernelDriver(_DefaultIP):
         known = {a.name: a for a in iface.args}
         for name, value in values.items():
             if name not in known:
-                raise TypeError(f"{iface.top} has no argument {name!r}; it has {list(known)}")
+                raise SpynqTypeError(f"{iface.top} has no argument {name!r}; it has {list(known)}")
             arg, off = known[name], iface.offset(name)
             if arg.kind == "ptr":
                 addr = _address_of(value, name)
@@ -105,7 +106,7 @@ class KernelDriver(_DefaultIP):
             else:
                 v = int(value)
                 if not 0 <= v < 2**32:
-                    raise ValueError(f"{iface.top}.{name}={v} does not fit the 32-bit register")
+                    raise SpynqValueError(f"{iface.top}.{name}={v} does not fit the 32-bit register")
                 self.mmio.write(off, v)
 
     def read_ctrl(self) -> int:
@@ -242,7 +243,7 @@ class KernelDriver(_DefaultIP):
         iface = self.interface
         missing = [a.name for a in iface.args if a.name not in values]
         if missing:
-            raise TypeError(f"{iface.top}.run() missing arguments {missing}")
+            raise SpynqTypeError(f"{iface.top}.run() missing arguments {missing}")
         for a in iface.pointers:
             if a.direction in ("in", "inout") and hasattr(values[a.name], "sync_to_device"):
                 values[a.name].sync_to_device()
@@ -270,14 +271,14 @@ def _address_of(value, name: str) -> int:
     if hasattr(value, "physical_address"):
         addr = value.physical_address
         if addr is None:
-            raise ValueError(f"argument {name}: buffer has no physical address (not from pynq.allocate?)")
+            raise SpynqValueError(f"argument {name}: buffer has no physical address (not from pynq.allocate?)")
         return int(addr)
     if isinstance(value, int) or hasattr(value, "__index__"):
         addr = int(value)
         if not 0 <= addr < 2**64:
-            raise ValueError(f"argument {name}: address {addr:#x} out of 64-bit range")
+            raise SpynqValueError(f"argument {name}: address {addr:#x} out of 64-bit range")
         return addr
-    raise TypeError(f"argument {name}: expected a PynqBuffer or an int address, got {type(value).__name__}")
+    raise SpynqTypeError(f"argument {name}: expected a PynqBuffer or an int address, got {type(value).__name__}")
 
 
 def ctrl_fields(ctrl: int) -> Mapping[str, int]:

@@ -134,7 +134,7 @@ def _check_signature(iface) -> None:
     kinds = [(a.kind, a.direction) for a in iface.args[:4]]
     if kinds != [("ptr", "in"), ("ptr", "in"), ("ptr", "out"), ("u32", "in")] or \
             any(a.kind != "u32" for a in iface.args[4:]):
-        raise TypeError(f"{iface.top}: the runner needs (net, input, out, net_words, scalars...), "
+        raise SpynqTypeError(f"{iface.top}: the runner needs (net, input, out, net_words, scalars...), "
                         f"not {[a.name for a in iface.args]}")
 
 

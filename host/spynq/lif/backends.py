@@ -33,6 +33,7 @@ from . import encode, golden, reference
 from .encode import C
 from .model import LifLayer, LifNetwork
 from .result import LifResult
+from ..errors import SpynqValueError
 
 V_SCALE = float(1 << C["LIF_V_FRAC"])
 
@@ -43,7 +44,7 @@ def plan_calls(network: LifNetwork, limits: dict = C) -> list[list[tuple[int, sl
     holds that single layer tile."""
     max_syn, max_n = limits["LIF_MAX_SYN"], limits["LIF_MAX_N"]
     if network.n_in > limits["LIF_MAX_IN"]:
-        raise ValueError(f"{network.n_in} inputs: this kernel takes at most {limits['LIF_MAX_IN']}")
+        raise SpynqValueError(f"{network.n_in} inputs: this kernel takes at most {limits['LIF_MAX_IN']}")
     calls, cur, words = [], [], 0
     for k, layer in enumerate(network.layers):
         w = encode.syn_words(layer.n_in, layer.n_out)
@@ -90,9 +91,9 @@ def run_fixed(name: str, network: LifNetwork, rasters, call_fn, info=None, limit
     r = network.check_rasters(rasters)
     batch, T, _ = r.shape
     if not 1 <= T <= limits["LIF_MAX_T"]:
-        raise ValueError(f"T={T}: the kernel takes 1..{limits['LIF_MAX_T']} steps")
+        raise SpynqValueError(f"T={T}: the kernel takes 1..{limits['LIF_MAX_T']} steps")
     if network.max_delay >= limits["LIF_RING"]:
-        raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays "
+        raise SpynqValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays "
                          f"0..{limits['LIF_RING'] - 1}")
     n_layers = len(network.layers)
     keys = ("spikes", "counts", "v_last", "v_max", "status")

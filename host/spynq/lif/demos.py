@@ -30,6 +30,7 @@ import numpy as np
 
 from ..hw.cconfig import read_constants
 from .model import LifLayer, LifNetwork, LifParams, random_rasters
+from ..errors import SpynqValueError
 
 _C = read_constants("lif_delay/lif_delay_config.h")
 W_STEP = 2.0 ** -_C["LIF_W_FRAC"]  # the kernel's weight grid (Q3.12)
@@ -68,7 +69,7 @@ class Jeffress:
         """The detector that must win for a true Δ = itd (= itd + max_itd)."""
         hit = np.flatnonzero(self.tuned == int(itd))
         if hit.size != 1:
-            raise ValueError(f"Δ = {itd} is outside -{self.max_itd}..{self.max_itd}")
+            raise SpynqValueError(f"Δ = {itd} is outside -{self.max_itd}..{self.max_itd}")
         return int(hit[0])
 
     def rasters(self, itds, T: int = 128, rate: float = 0.15, seed=0, jitter: float = 0.0, p_drop: float = 0.0,
@@ -106,18 +107,18 @@ def jeffress(max_itd: int = 8, n_detectors: int | None = None, layout: str = "co
     """
     M = int(max_itd)
     if M < 0:
-        raise ValueError("max_itd must be >= 0")
+        raise SpynqValueError("max_itd must be >= 0")
     if n_detectors is not None and int(n_detectors) != 2 * M + 1:
-        raise ValueError(f"n_detectors must be 2 * max_itd + 1 = {2 * M + 1} (one per integer Δ)")
+        raise SpynqValueError(f"n_detectors must be 2 * max_itd + 1 = {2 * M + 1} (one per integer Δ)")
     k = np.arange(2 * M + 1)
     if layout == "counter":
         dl, dr = (k + 1) // 2, M - k // 2
     elif layout == "one_sided":
         dl, dr = k, np.full_like(k, M)
     else:
-        raise ValueError(f"unknown layout {layout!r}: 'counter' or 'one_sided'")
+        raise SpynqValueError(f"unknown layout {layout!r}: 'counter' or 'one_sided'")
     if not (weight < threshold <= 2 * weight and leak * threshold + weight < threshold and 0 <= leak < 1):
-        raise ValueError("need w < threshold <= 2 w and leak * threshold + w < threshold for a pure "
+        raise SpynqValueError("need w < threshold <= 2 w and leak * threshold + w < threshold for a pure "
                          "coincidence detector")
     weights = np.full((2, k.size), float(weight))
     delays = np.stack([dl, dr]).astype(np.int64)
@@ -147,11 +148,11 @@ def itd_rasters(itds, max_itd: int, T: int = 128, rate: float = 0.15, seed=0, ji
     itds = np.atleast_1d(np.asarray(itds, np.int64))
     M = int(max_itd)
     if np.any(np.abs(itds) > M):
-        raise ValueError(f"|Δ| must be <= max_itd = {M}")
+        raise SpynqValueError(f"|Δ| must be <= max_itd = {M}")
     margin = M if latest_arrival_margin is None else int(latest_arrival_margin)
     lo, hi = M, T - M - margin
     if hi - lo < 1:
-        raise ValueError(f"T = {T} too short for max_itd = {M} and delays up to {margin}")
+        raise SpynqValueError(f"T = {T} too short for max_itd = {M} and delays up to {margin}")
     rng = np.random.default_rng(seed)
     B = itds.size
     src = rng.random((B, hi - lo)) < rate
@@ -181,7 +182,7 @@ def tuned_itds(network) -> np.ndarray:
     layer = _as_network(network).layers[0]
     d = np.asarray(layer.delays)
     if d.ndim != 2 or d.shape[0] != 2:
-        raise ValueError("a Jeffress network has per-synapse delays of shape (2, n_detectors)")
+        raise SpynqValueError("a Jeffress network has per-synapse delays of shape (2, n_detectors)")
     return (d[0] - d[1]).astype(np.int64)
 
 

@@ -18,6 +18,7 @@ from ..rasters import pack as pack_rasters  # noqa: F401  (the kernel's raster b
 from ..rasters import row_words
 from ..rasters import unpack as unpack_rasters
 from .model import LifNetwork
+from ..errors import SpynqValueError
 
 C = read_constants("lif_delay/lif_delay_config.h")
 LANES = C["LIF_LANES"]
@@ -64,24 +65,24 @@ class Packed:
 
 def check_limits(network: LifNetwork, T: int | None = None, batch: int | None = None) -> None:
     if len(network.layers) > C["LIF_MAX_LAYERS"]:
-        raise ValueError(f"{len(network.layers)} layers, the kernel takes at most {C['LIF_MAX_LAYERS']} per call")
+        raise SpynqValueError(f"{len(network.layers)} layers, the kernel takes at most {C['LIF_MAX_LAYERS']} per call")
     if network.n_in > C["LIF_MAX_IN"]:
-        raise ValueError(f"{network.n_in} inputs, the kernel takes at most {C['LIF_MAX_IN']}")
+        raise SpynqValueError(f"{network.n_in} inputs, the kernel takes at most {C['LIF_MAX_IN']}")
     for i, layer in enumerate(network.layers):
         if layer.n_out > C["LIF_MAX_N"]:
-            raise ValueError(f"layer {i}: {layer.n_out} neurons, the kernel takes at most {C['LIF_MAX_N']}")
+            raise SpynqValueError(f"layer {i}: {layer.n_out} neurons, the kernel takes at most {C['LIF_MAX_N']}")
         if layer.params.refractory > C["LIF_MAX_REFRACTORY"]:
-            raise ValueError(f"layer {i}: refractory {layer.params.refractory} > {C['LIF_MAX_REFRACTORY']}")
+            raise SpynqValueError(f"layer {i}: refractory {layer.params.refractory} > {C['LIF_MAX_REFRACTORY']}")
     if network.max_delay >= C["LIF_RING"]:
-        raise ValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays 0..{C['LIF_RING'] - 1}")
+        raise SpynqValueError(f"delay {network.max_delay}: the kernel's ring buffers take delays 0..{C['LIF_RING'] - 1}")
     total = sum(syn_words(layer.n_in, layer.n_out) for layer in network.layers)
     if total > C["LIF_MAX_SYN"]:
-        raise ValueError(f"{total} synapse words (rows padded to {LANES} lanes): the kernel holds "
+        raise SpynqValueError(f"{total} synapse words (rows padded to {LANES} lanes): the kernel holds "
                          f"{C['LIF_MAX_SYN']}; split the network (spynq.lif.backends.plan_calls)")
     if T is not None and not 1 <= T <= C["LIF_MAX_T"]:
-        raise ValueError(f"T={T}: the kernel takes 1..{C['LIF_MAX_T']} steps")
+        raise SpynqValueError(f"T={T}: the kernel takes 1..{C['LIF_MAX_T']} steps")
     if batch is not None and batch > C["LIF_MAX_BATCH"]:
-        raise ValueError(f"batch {batch}: the kernel takes at most {C['LIF_MAX_BATCH']} samples per call")
+        raise SpynqValueError(f"batch {batch}: the kernel takes at most {C['LIF_MAX_BATCH']} samples per call")
     if T is not None and batch is not None:
         check_out_words(network.sizes, T, batch)
 
@@ -89,14 +90,14 @@ def check_limits(network: LifNetwork, T: int | None = None, batch: int | None = 
 def decay_q(a: float, what: str) -> int:
     q = int(round(a * (1 << C["LIF_DECAY_FRAC"])))
     if q >= 1 << C["LIF_DECAY_FRAC"]:
-        raise ValueError(f"{what}={a} rounds to 1.0 in UQ0.16; use a value below 1 - 2^-17")
+        raise SpynqValueError(f"{what}={a} rounds to 1.0 in UQ0.16; use a value below 1 - 2^-17")
     return q
 
 
 def state_q(v: float, what: str) -> int:
     q = int(quantize([v], C["LIF_V_FRAC"], what=what)[0])
     if not V_MIN <= q <= V_MAX:
-        raise ValueError(f"{what}={v} is outside the Q7.16 membrane range (|v| < 128)")
+        raise SpynqValueError(f"{what}={v} is outside the Q7.16 membrane range (|v| < 128)")
     return q
 
 
@@ -122,7 +123,7 @@ def pack_network(network: LifNetwork) -> Packed:
         f[C["LIF_LF_BETA"]] = decay_q(p.beta, f"layer {k} beta") if p.beta is not None else 0
         th = state_q(p.threshold, f"layer {k} threshold")
         if th <= 0:
-            raise ValueError(f"layer {k}: threshold {p.threshold} rounds to 0 in Q7.16")
+            raise SpynqValueError(f"layer {k}: threshold {p.threshold} rounds to 0 in Q7.16")
         f[C["LIF_LF_THETA"]] = th
         f[C["LIF_LF_VRESET"]] = state_q(p.v_reset, f"layer {k} v_reset")
         f[C["LIF_LF_REFRACTORY"]] = int(p.refractory)
@@ -143,7 +144,7 @@ def decode_out(out: np.ndarray, sizes, T: int, batch: int) -> dict:
     (LIF_SS_* bits, (batch,) per layer)."""
     out = np.asarray(out, np.uint32)
     if len(out) < out_words(sizes, T, batch) or (batch and out[0] & C["LIF_ST_BAD_NET"]):
-        raise ValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
+        raise SpynqValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
     body = out[C["LIF_OUT_HDR_WORDS"]:].reshape(batch, -1)
     res = {"spikes": [], "counts": [], "v_last": [], "v_max": [], "status": []}
     ofs = 0

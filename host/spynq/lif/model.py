@@ -30,6 +30,7 @@ from ..validate import check_choice, check_int_range, check_type, int_scalar, po
 
 FORMAT_VERSION = 1
 RESETS = ("zero", "subtract")
+MAX_REFRACTORY = (1 << 31) - 1  # steps (the kernel takes 0..LIF_MAX_REFRACTORY)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class LifParams:
         positive(self.threshold, f"{where}: threshold")
         check_choice(self.reset, f"{where}: reset", RESETS)
         real_scalar(self.v_reset, f"{where}: v_reset")
-        int_scalar(self.refractory, f"{where}: refractory", 0)
+        int_scalar(self.refractory, f"{where}: refractory", 0, MAX_REFRACTORY)
 
 
 @dataclass
@@ -216,7 +217,7 @@ def random_network(rng: np.random.Generator, sizes, delay_mode: str | None = "sy
         elif mode == "synapse":
             d = rng.integers(0, max_delay + 1, (n_in, n_out))
         else:
-            raise ValueError(f"delay_mode {mode!r}: use None, 'axonal', 'synapse' or 'mixed'")
+            raise SpynqValueError(f"delay_mode {mode!r}: use None, 'axonal', 'synapse' or 'mixed'")
         alpha = float(rng.uniform(0.5, 0.99))
         use_cur = bool(rng.integers(0, 2)) if current is None else current
         beta = float(rng.uniform(0.3, 0.95)) if use_cur else None

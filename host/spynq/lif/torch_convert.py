@@ -25,6 +25,7 @@ import re
 import numpy as np
 
 from .model import LifLayer, LifNetwork, LifParams
+from ..errors import SpynqValueError
 
 _FC = re.compile(r"^fc(\d+)\.weight$")
 
@@ -55,26 +56,26 @@ def from_state_dict(state: dict, params: LifParams | list | None = None, max_del
     info: if a dict is given, notes on what was dropped or clipped are added to it.
     """
     if delay_convention not in ("output", "input"):
-        raise ValueError("delay_convention must be 'output' or 'input'")
+        raise SpynqValueError("delay_convention must be 'output' or 'input'")
     if output_delay not in ("drop", "error"):
-        raise ValueError("output_delay must be 'drop' or 'error'")
+        raise SpynqValueError("output_delay must be 'drop' or 'error'")
     sd = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     idx = sorted(int(m.group(1)) for k in sd if (m := _FC.match(k)))
     if not idx:
-        raise ValueError("no fc{i}.weight keys found")
+        raise SpynqValueError("no fc{i}.weight keys found")
     notes = info if info is not None else {}
     weights = []
     for i in idx:
         w = np.asarray(_numpy(sd[f"fc{i}.weight"]), float)
         if w.ndim != 2:
-            raise ValueError(f"fc{i}.weight must be 2-D (n_out, n_in), got shape {w.shape}")
+            raise SpynqValueError(f"fc{i}.weight must be 2-D (n_out, n_in), got shape {w.shape}")
         b = sd.get(f"fc{i}.bias")
         if b is not None and np.any(np.asarray(_numpy(b), float) != 0):
-            raise ValueError(f"fc{i}.bias is nonzero; the LIF kernel has no bias input")
+            raise SpynqValueError(f"fc{i}.bias is nonzero; the LIF kernel has no bias input")
         weights.append(w.T)
     for a, b in zip(weights[:-1], weights[1:]):
         if a.shape[1] != b.shape[0]:
-            raise ValueError(f"layer sizes do not chain: {a.shape} then {b.shape} (as (n_in, n_out))")
+            raise SpynqValueError(f"layer sizes do not chain: {a.shape} then {b.shape} (as (n_in, n_out))")
     delays: list = [None] * len(idx)
     clipped = 0
     for pos, i in enumerate(idx):
@@ -88,25 +89,25 @@ def from_state_dict(state: dict, params: LifParams | list | None = None, max_del
         n_in, n_out = weights[pos].shape
         if d.ndim == 2:
             if d.shape != (n_out, n_in):
-                raise ValueError(f"delay{i} shape {d.shape}: per-synapse delays must be (n_out, n_in)="
+                raise SpynqValueError(f"delay{i} shape {d.shape}: per-synapse delays must be (n_out, n_in)="
                                  f"{(n_out, n_in)}")
             target = pos
             d = d.T
         elif delay_convention == "input":
             if d.shape != (n_in,):
-                raise ValueError(f"delay{i} shape {d.shape} must be (n_in,)={(n_in,)} (input convention)")
+                raise SpynqValueError(f"delay{i} shape {d.shape} must be (n_in,)={(n_in,)} (input convention)")
             target = pos
         else:
             if d.shape != (n_out,):
-                raise ValueError(f"delay{i} shape {d.shape} must be (n_out,)={(n_out,)} (output convention)")
+                raise SpynqValueError(f"delay{i} shape {d.shape} must be (n_out,)={(n_out,)} (output convention)")
             target = pos + 1
             if target == len(idx):
                 if output_delay == "error":
-                    raise ValueError(f"delay{i} delays the network output; spynq has no output delay")
+                    raise SpynqValueError(f"delay{i} delays the network output; spynq has no output delay")
                 notes.setdefault("dropped", []).append(f"delay{i} (axonal delay of the output layer)")
                 continue
         if delays[target] is not None:
-            raise ValueError(f"two delay tensors map onto layer {target}")
+            raise SpynqValueError(f"two delay tensors map onto layer {target}")
         delays[target] = d
     if clipped:
         notes["clipped_delays"] = clipped
@@ -116,5 +117,5 @@ def from_state_dict(state: dict, params: LifParams | list | None = None, max_del
         params = alpha_params()
     plist = list(params) if isinstance(params, (list, tuple)) else [params] * len(idx)
     if len(plist) != len(idx):
-        raise ValueError(f"{len(plist)} LifParams for {len(idx)} layers")
+        raise SpynqValueError(f"{len(plist)} LifParams for {len(idx)} layers")
     return LifNetwork([LifLayer(w, d, p) for w, d, p in zip(weights, delays, plist)])

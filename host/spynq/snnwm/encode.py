@@ -20,6 +20,7 @@ from ..lif.encode import V_MAX, V_MIN, decay_q, pack_rasters, pad_words, row_wor
 from ..lif.encode import input_words  # noqa: F401
 from .model import SnnwmNetwork
 from .reference import stage_mode
+from ..errors import SpynqValueError
 
 C = read_constants("snnwm/snnwm_config.h")
 LANES = C["SNNWM_LANES"]
@@ -77,25 +78,25 @@ def check_limits(network: SnnwmNetwork, T: int | None = None, batch: int | None 
     """Reject what a kernel with `limits` (its config constants; an overlay may have
     smaller ones, spynq.overlays.limits) cannot take in one call."""
     if len(network.layers) > limits["SNNWM_MAX_LAYERS"]:
-        raise ValueError(f"{len(network.layers)} layers, the kernel takes at most {limits['SNNWM_MAX_LAYERS']} per call")
+        raise SpynqValueError(f"{len(network.layers)} layers, the kernel takes at most {limits['SNNWM_MAX_LAYERS']} per call")
     if network.n_in > limits["SNNWM_MAX_IN"]:
-        raise ValueError(f"{network.n_in} inputs, the kernel takes at most {limits['SNNWM_MAX_IN']}")
+        raise SpynqValueError(f"{network.n_in} inputs, the kernel takes at most {limits['SNNWM_MAX_IN']}")
     for i, st in enumerate(network.stages):
         if st.n_out > limits["SNNWM_MAX_N"]:
-            raise ValueError(f"stage {i}: {st.n_out} neurons, the kernel takes at most {limits['SNNWM_MAX_N']}")
+            raise SpynqValueError(f"stage {i}: {st.n_out} neurons, the kernel takes at most {limits['SNNWM_MAX_N']}")
     for i, layer in enumerate(network.layers):
         if layer.L > limits["SNNWM_MAX_L"]:
-            raise ValueError(f"layer {i}: L={layer.L} W2 taps, the kernel takes at most {limits['SNNWM_MAX_L']}")
+            raise SpynqValueError(f"layer {i}: L={layer.L} W2 taps, the kernel takes at most {limits['SNNWM_MAX_L']}")
     if network.readout is not None and network.readout.K > limits["SNNWM_MAX_K"]:
-        raise ValueError(f"readout: {network.readout.K} W2 taps, the kernel takes at most {limits['SNNWM_MAX_K']}")
+        raise SpynqValueError(f"readout: {network.readout.K} W2 taps, the kernel takes at most {limits['SNNWM_MAX_K']}")
     total = sum(w1_words(st.n_in, st.n_out) for st in network.stages)
     if total > limits["SNNWM_MAX_SYN"]:
-        raise ValueError(f"{total} W1 words (rows padded to {LANES} lanes): the kernel holds {limits['SNNWM_MAX_SYN']}; "
+        raise SpynqValueError(f"{total} W1 words (rows padded to {LANES} lanes): the kernel holds {limits['SNNWM_MAX_SYN']}; "
                          "run fewer or smaller layers per call")
     if T is not None and not 1 <= T <= limits["SNNWM_MAX_T"]:
-        raise ValueError(f"T={T}: the kernel takes 1..{limits['SNNWM_MAX_T']} steps")
+        raise SpynqValueError(f"T={T}: the kernel takes 1..{limits['SNNWM_MAX_T']} steps")
     if batch is not None and batch > limits["SNNWM_MAX_BATCH"]:
-        raise ValueError(f"batch {batch}: the kernel takes at most {limits['SNNWM_MAX_BATCH']} samples per call")
+        raise SpynqValueError(f"batch {batch}: the kernel takes at most {limits['SNNWM_MAX_BATCH']} samples per call")
     if T is not None and batch is not None:
         check_out_words(network.sizes, T, batch, network.readout is not None)
 
@@ -133,7 +134,7 @@ def pack_network(network: SnnwmNetwork) -> Packed:
             f[C["SNNWM_SF_ALPHA"]] = decay_q(p.decay, f"{name} decay")
             th = state_q(p.threshold, f"{name} threshold")
             if th <= 0:
-                raise ValueError(f"{name}: threshold {p.threshold} rounds to 0 in Q7.16")
+                raise SpynqValueError(f"{name}: threshold {p.threshold} rounds to 0 in Q7.16")
             f[C["SNNWM_SF_THETA"]] = th
             f[C["SNNWM_SF_VREST"]] = state_q(p.v_rest, f"{name} v_rest")
         f[C["SNNWM_SF_W1_OFS"]], f[C["SNNWM_SF_W2_OFS"]] = w1_ofs, w2_ofs
@@ -152,7 +153,7 @@ def decode_out(out: np.ndarray, sizes, T: int, batch: int, readout: bool) -> dic
     readout values (integers), and per stage the (batch,) SNNWM_SS_* status bits."""
     out = np.asarray(out, np.uint32)
     if len(out) < out_words(sizes, T, batch, readout) or (len(out) and out[0] & C["SNNWM_ST_BAD_NET"]):
-        raise ValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
+        raise SpynqValueError(f"the kernel rejected the call (status {int(out[0]) if len(out) else None})")
     body = out[C["SNNWM_OUT_HDR_WORDS"]:out_words(sizes, T, batch, readout)]
     body = body.reshape(batch, -1) if batch else np.zeros((0, out_words(sizes, T, 1, readout)), np.uint32)
     res = {"spikes": [], "v_last": [], "v_max": [], "readout": None, "counts": [], "status": []}

@@ -75,12 +75,12 @@ def parse_arch(arch: str) -> list[tuple]:
         elif re.fullmatch(r"\d+", tok):
             out.append(("fc", int(tok)))
         else:
-            raise ValueError(f"unknown layer {tok!r} in {arch!r}")
+            raise SpynqValueError(f"unknown layer {tok!r} in {arch!r}")
     if not out or out[-1][0] != "fc":
-        raise ValueError("the architecture must end with the readout size")
+        raise SpynqValueError("the architecture must end with the readout size")
     kinds = [k[0] for k in out]
     if "fc" in kinds and any(k != "fc" for k in kinds[kinds.index("fc"):]):
-        raise ValueError("fully connected layers must come after all conv/pool layers")
+        raise SpynqValueError("fully connected layers must come after all conv/pool layers")
     return out
 
 
@@ -245,7 +245,7 @@ class HybridNetwork:
             rates.append(float(s.mean()))
         flat = flatten_steps(np.asarray(x))
         if flat.dtype != bool:  # average pooling at the end: currents are not spikes
-            raise ValueError("the last conv stage must output spikes (max pool or none) for the FC kernel")
+            raise SpynqValueError("the last conv stage must output spikes (max pool or none) for the FC kernel")
         return flat, rates
 
     def run(self, frames: np.ndarray, backend: str = "cpu", **opts) -> dict:
@@ -290,7 +290,7 @@ def fc_plan(fc, T: int | None = None) -> list[tuple]:
     calls = []
     for k, layer in enumerate(fc.layers):
         if layer.n_in > KC["SNNWM_MAX_IN"]:
-            raise ValueError(f"FC layer {k} has {layer.n_in} inputs; the SNNWM kernel takes at most "
+            raise SpynqValueError(f"FC layer {k} has {layer.n_in} inputs; the SNNWM kernel takes at most "
                              f"{KC['SNNWM_MAX_IN']} (use a smaller frame size, e.g. size=32)")
         cols = max(1, KC["SNNWM_MAX_SYN"] // (layer.n_in * encode.LANES)) * encode.LANES
         calls.append(("layer", k, [model.SnnwmNetwork([model.WindowLayer(layer.w1[:, c:c + cols], layer.w2,
@@ -350,7 +350,7 @@ def build_hybrid(config: GestureConfig | None = None, seed: int = 0, calib_seed:
     while i < len(spec) and spec[i][0] != "fc":
         kind = spec[i]
         if kind[0] != "conv":
-            raise ValueError(f"pool without a conv before it at position {i} of {cfg.arch!r}")
+            raise SpynqValueError(f"pool without a conv before it at position {i} of {cfg.arch!r}")
         _, co, k = kind
         pool = None
         if i + 1 < len(spec) and spec[i + 1][0] == "pool":

@@ -239,9 +239,9 @@ def random_network(rng: np.random.Generator, sizes, L: int = 4, mode: str = "win
     """
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError("sizes needs at least [n_in, n_out]")
+        raise SpynqValueError("sizes needs at least [n_in, n_out]")
     if readout and T is None:
-        raise ValueError("readout=True needs T (its W2 has T + 1 taps)")
+        raise SpynqValueError("readout=True needs T (its W2 has T + 1 taps)")
 
     def q12(w):
         return np.round(w * 4096) / 4096 if quantized else w
@@ -255,7 +255,7 @@ def random_network(rng: np.random.Generator, sizes, L: int = 4, mode: str = "win
     for n_in, n_out in layer_pairs:
         m = mode if mode != "mixed" else str(rng.choice(MODES))
         if m not in MODES:
-            raise ValueError(f"mode {mode!r}: use 'window', 'overlap' or 'mixed'")
+            raise SpynqValueError(f"mode {mode!r}: use 'window', 'overlap' or 'mixed'")
         w2 = q12(rng.uniform(0.2, 1.2, L) / np.sqrt(L) * 1.5)
         decay = float(rng.uniform(0.5, 0.97))
         if quantized:

@@ -16,6 +16,7 @@ from ..hw.cconfig import read_constants
 from ..hw.interface import pad_words
 from .energy import KIND_GAUSS, edge_energy
 from .model import Network
+from ..errors import SpynqValueError
 
 C = read_constants("stm/stm_config.h")
 NONE = 0xFFFFFFFF
@@ -44,15 +45,15 @@ def check_limits(network: Network, pops: dict, limits: dict = C) -> None:
     smaller ones, spynq.overlays.limits) cannot take."""
     n_nodes, n_hidden = len(network.nodes), len(network.hidden_nodes)
     if n_nodes > limits["STM_MAX_NODES"]:
-        raise ValueError(f"{network.name}: {n_nodes} nodes, the kernel takes at most {limits['STM_MAX_NODES']}")
+        raise SpynqValueError(f"{network.name}: {n_nodes} nodes, the kernel takes at most {limits['STM_MAX_NODES']}")
     if n_hidden > limits["STM_MAX_HIDDEN"]:
-        raise ValueError(f"{network.name}: {n_hidden} hidden nodes, the kernel takes at most {limits['STM_MAX_HIDDEN']}")
+        raise SpynqValueError(f"{network.name}: {n_hidden} hidden nodes, the kernel takes at most {limits['STM_MAX_HIDDEN']}")
     for node in network.hidden_nodes:
         n = len(pops[node.name])
         if not 1 <= n <= limits["STM_MAX_SAMPLES"]:
-            raise ValueError(f"{node.name!r}: {n} samples, the kernel takes 1..{limits['STM_MAX_SAMPLES']}")
+            raise SpynqValueError(f"{node.name!r}: {n} samples, the kernel takes 1..{limits['STM_MAX_SAMPLES']}")
         if node.discrete and node.n_states > limits["STM_MAX_STATES"]:
-            raise ValueError(f"{node.name!r}: {node.n_states} states, the kernel takes at most {limits['STM_MAX_STATES']}")
+            raise SpynqValueError(f"{node.name!r}: {node.n_states} states, the kernel takes at most {limits['STM_MAX_STATES']}")
 
 
 def pack_network(network: Network, pops: dict, limits: dict = C) -> Packed:
@@ -77,7 +78,7 @@ def pack_network(network: Network, pops: dict, limits: dict = C) -> Packed:
                                   quantize(e.r, C["STM_RSCALE_FRAC"], False, what=f"{node.name}: 1/(sqrt2 std)"),
                                   quantize_sat(e.g, C["STM_ENERGY_FRAC"])], axis=1).ravel()
                 if np.any(words.reshape(-1, 4)[:, 2] == 0):
-                    raise ValueError(f"{node.name!r}: std too large for UQ16.16 1/(sqrt(2) std); rescale the model")
+                    raise SpynqValueError(f"{node.name!r}: std too large for UQ16.16 1/(sqrt(2) std); rescale the model")
                 f[C["STM_NF_CSTATES"]] = 0
             else:
                 words = quantize_sat(e.table, C["STM_ENERGY_FRAC"]).ravel()
@@ -117,7 +118,7 @@ def pack_evidence(network: Network, evidence) -> np.ndarray:
     """(batch, n_evidence) evidence -> uint32 words, one row per set, rows padded to whole beats."""
     ev = network.evidence_array(evidence)
     if len(ev) > C["STM_MAX_BATCH"]:
-        raise ValueError(f"batch of {len(ev)}, the kernel takes at most {C['STM_MAX_BATCH']} per call")
+        raise SpynqValueError(f"batch of {len(ev)}, the kernel takes at most {C['STM_MAX_BATCH']} per call")
     cols = []
     for j, node in enumerate(network.evidence_nodes):
         cols.append(ev[:, j].astype(np.int64) if node.discrete

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import CPT, LinearGaussian, StateGaussian
+from ..errors import SpynqTypeError
 
 KIND_GAUSS, KIND_TABLE = 1, 2
 
@@ -61,4 +62,4 @@ def edge_energy(dist) -> EdgeEnergy:
             # a child state no parent state allows is impossible: inf (not inf - inf = NaN)
             t = np.where(pmax > 0, -np.log(p) + np.log(np.where(pmax > 0, pmax, 1.0)), np.inf)
         return EdgeEnergy(KIND_TABLE, table=t)
-    raise TypeError(f"no energy form for {type(dist).__name__}")
+    raise SpynqTypeError(f"no energy form for {type(dist).__name__}")

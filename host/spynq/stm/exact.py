@@ -21,6 +21,7 @@ from scipy import stats
 from scipy.special import log_ndtr, logsumexp
 
 from .model import Categorical, Gaussian, LinearGaussian, Network, StateGaussian, Uniform
+from ..errors import SpynqTypeError, SpynqValueError
 
 
 def leaf_gaussian(network: Network, state: int | None = None):
@@ -30,7 +31,7 @@ def leaf_gaussian(network: Network, state: int | None = None):
     """
     root = network.root_node
     if root.discrete and state is None:
-        raise ValueError("a discrete root needs the state to condition on")
+        raise SpynqValueError("a discrete root needs the state to condition on")
     order = [n for n in reversed(network.post_order()) if n is not root]  # parents first
     idx = {n.name: i for i, n in enumerate(order)}
     k = len(order)
@@ -64,7 +65,7 @@ def discrete_posterior(network: Network, evidence) -> np.ndarray:
     """P(A = a | evidence) for a discrete root, shape (batch, n_states)."""
     root = network.root_node
     if not isinstance(root.dist, Categorical):
-        raise TypeError(f"root {root.name!r} is not Categorical")
+        raise SpynqTypeError(f"root {root.name!r} is not Categorical")
     y = network.evidence_array(evidence)
     logp = np.empty((len(y), root.n_states))
     with np.errstate(divide="ignore"):
@@ -116,7 +117,7 @@ class ContinuousPosterior:
             p0, p1 = 1 / self.prior.std**2, 1 / self.sd**2
             var = 1 / (p0 + p1)
             return stats.norm((p0 * self.prior.mean + p1 * self.m) * var, np.sqrt(var))
-        raise TypeError(f"no closed form for a {type(self.prior).__name__} root")
+        raise SpynqTypeError(f"no closed form for a {type(self.prior).__name__} root")
 
     def _moments(self):
         if isinstance(self.prior, Uniform):
@@ -160,7 +161,7 @@ def continuous_posterior(network: Network, evidence) -> ContinuousPosterior:
     """Closed-form posterior of a continuous (Uniform or Gaussian) root."""
     root = network.root_node
     if root.discrete:
-        raise TypeError(f"root {root.name!r} is discrete: use discrete_posterior")
+        raise SpynqTypeError(f"root {root.name!r} is discrete: use discrete_posterior")
     y = network.evidence_array(evidence)
     c, g, S = leaf_gaussian(network)
     Si = np.linalg.inv(S)

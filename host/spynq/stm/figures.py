@@ -23,6 +23,7 @@ from .backends import infer
 from .result import ST_UNDERFLOW, ST_ZERO_SUM, ST_SATURATED
 from .workloads import CAUSAL, MULTISENSORY, Workload
 from ..plotting import pyplot as _pyplot
+from ..errors import SpynqValueError
 
 SIZES = (100, 200, 500, 1000, 2000, 4000)
 BACKENDS = ("cpu", "golden")
@@ -63,7 +64,7 @@ def error_vs_samples(workloads=CAUSAL, sizes=SIZES, backends=BACKENDS, seeds=(0,
     wls: list[Workload] = _workloads(workloads)
     for wl in wls:
         if wl.metric != "posterior_error":
-            raise ValueError(f"{wl.name}: error_vs_samples needs a discrete-root workload")
+            raise SpynqValueError(f"{wl.name}: error_vs_samples needs a discrete-root workload")
         ev = wl.evidence(n_evidence, evidence_seed)
         p_exact = exact.discrete_posterior(wl.network, ev)
         res = {b: {"errors": np.zeros((len(sizes), len(seeds))), "seconds": np.zeros(len(sizes)), "flags": []}
@@ -131,7 +132,7 @@ def multisensory(workloads=MULTISENSORY, n_samples: int = 1000, backends=BACKEND
     wls: list[Workload] = _workloads(workloads)
     for wl in wls:
         if wl.metric != "mean_error":
-            raise ValueError(f"{wl.name}: multisensory needs a continuous-root workload")
+            raise SpynqValueError(f"{wl.name}: multisensory needs a continuous-root workload")
         ev = wl.evidence(n_evidence, evidence_seed)
         post = exact.continuous_posterior(wl.network, ev)
         m_exact, s_exact = post.mean(), post.std()

@@ -184,6 +184,7 @@ class LinearGaussian:
 
 
 ROOT_DISTS = (Categorical, Gaussian, Uniform)
+MAX_SAMPLES = 1 << 26  # per population: 512 MB of float64 (the kernels take far fewer, STM_MAX_N)
 CHILD_DISTS = (CPT, StateGaussian, LinearGaussian)
 
 
@@ -361,7 +362,7 @@ class Network:
                 raise SpynqValueError(f"n_samples: no count for the hidden node{'s' * (len(missing) > 1)} {missing}")
         for node in self.hidden_nodes:
             n = int_scalar(n_samples[node.name] if isinstance(n_samples, Mapping) else n_samples,
-                           f"n_samples of {node.name!r}", 1)
+                           f"n_samples of {node.name!r}", 1, MAX_SAMPLES)
             chain = []
             p = node
             while p is not None:

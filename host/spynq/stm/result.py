@@ -9,6 +9,7 @@ from .model import Network
 
 # status bits, identical in golden, csim, cosim and fpga (defined in hls/stm/stm_config.h)
 from ..hw.cconfig import read_constants
+from ..errors import SpynqTypeError
 
 _C = read_constants("stm/stm_config.h")
 ST_UNDERFLOW = _C["STM_ST_UNDERFLOW"]
@@ -47,7 +48,7 @@ class StmResult:
         """P(root = a | evidence) for a discrete root, shape (batch, n_states); eq. (5)."""
         root = self.network.root_node
         if not root.discrete:
-            raise TypeError(f"root {root.name!r} is continuous: use mean() or histogram()")
+            raise SpynqTypeError(f"root {root.name!r} is continuous: use mean() or histogram()")
         onehot = np.eye(root.n_states)[self.root_samples.astype(np.int64)]
         post = self.weights @ onehot
         post[~self.valid] = np.nan

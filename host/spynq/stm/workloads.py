@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import Categorical, LinearGaussian, Network, StateGaussian, Uniform
+from ..errors import SpynqValueError
 
 POSTERIOR_ERROR = "posterior_error"  # discrete root: mean |P_hat(A=a|I) - P(A=a|I)|
 MEAN_ERROR = "mean_error"  # continuous root: |E_hat[S|I] - E[S|I]|, and densities
@@ -150,4 +151,4 @@ def by_name(name: str) -> Workload:
     for build in ALL:
         if build.__name__ == name:
             return build()
-    raise ValueError(f"unknown workload {name!r}; choose from {[b.__name__ for b in ALL]}")
+    raise SpynqValueError(f"unknown workload {name!r}; choose from {[b.__name__ for b in ALL]}")
