@@ -162,7 +162,7 @@ def test_cosim_reports_a_read_past_an_input_buffer(cosim_over_read):
 
     n = ZERO_LAST[0]
     with pytest.raises(AxiBusError, match=rf"compute (read|accessed) outside the buffers moved over m_axi: "
-                                          rf"beat {n} of input argument 0, past the {n} beats the shell read"):
+                                          rf"beat {n} of input argument 0 'src', past the {n} beats the shell read"):
         cosim_over_read.raise_for_error()
 
 
@@ -240,13 +240,15 @@ def test_max_cycles_guard_stops_a_host_that_would_poll_forever(cosim):
 @pytest.mark.cosim
 @pytest.mark.parametrize("which,resp", [("src", "RRESP"), ("dst", "BRESP")])
 def test_axi_error_response_is_a_clear_error(cosim, which, resp):
+    """A pointer outside simulated DDR: no slave decodes it, DECERR (injected SLVERR and
+    DECERR inside DDR and the guard regions: tests/test_cosim_faults.py)."""
     from spynq_sim.device import AxiBusError
 
     res = cosim[f"bad_{which}"]
-    with pytest.raises(AxiBusError, match=resp):
+    with pytest.raises(AxiBusError, match=f"{resp}=DECERR") as e:
         res.raise_for_error()
-    assert any("0xf0000000" in e for e in res.bus_errors), res.bus_errors
-    assert any("SLVERR" in e for e in res.bus_errors)
+    assert any("0xf0000000" in e and "outside simulated DDR" in e for e in res.bus_errors), res.bus_errors
+    assert [f["resp_name"] for f in e.value.faults] == ["DECERR"]
 
 
 # ---------------------------------------------------------------------------------------

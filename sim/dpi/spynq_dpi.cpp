@@ -2,7 +2,7 @@
 // (spynq_sim/shell.py) and a kernel adapter (spynq_kernel.h). Kernel-agnostic.
 //
 // Protocol (called by the shell, one call per clock edge at most per function):
-//   dpi_set_arg(i, v)*  dpi_begin(kernel, kinds)
+//   dpi_set_arg(i, v)*  dpi_begin(kernel, kinds, names)
 //   dpi_next_read -> 1 burst (addr, beats) | 2 wait | 0 no more | -1 error;  dpi_read_beat per R beat
 //   dpi_compute
 //   dpi_next_write -> same codes;  dpi_write_beat per W beat;  dpi_write_resp per B
@@ -107,8 +107,10 @@ struct sigaction g_old_segv, g_old_bus;
 
 void on_fault(int sig, siginfo_t* si, void* uc) {
     const uintptr_t a = reinterpret_cast<uintptr_t>(si->si_addr);
-    bool ours = a < kTrailGuard;  // through the null pointer of an empty buffer
-    for (const Mapping& r : g_maps) ours = ours || (a >= r.lo && a < r.hi);
+    // si_code <= 0: sent by kill/raise (e.g. an adapter that crashes on purpose), no address
+    const bool fault = si->si_code > 0;
+    bool ours = fault && a < kTrailGuard;  // through the null pointer of an empty buffer
+    for (const Mapping& r : g_maps) ours = ours || (fault && a >= r.lo && a < r.hi);
     if (g_trapping && ours) {
         g_fault_addr = a;
 #if defined(__x86_64__) && defined(REG_ERR)
@@ -118,8 +120,10 @@ void on_fault(int sig, siginfo_t* si, void* uc) {
 #endif
         siglongjmp(g_trap, 1);
     }
-    // not ours: restore the previous handler; the access faults again into it
+    // not ours: restore the previous handler; a faulting access faults again into it, a
+    // sent signal is sent again (the process dies of it, as it would without the trap)
     sigaction(sig, sig == SIGSEGV ? &g_old_segv : &g_old_bus, nullptr);
+    if (!fault) raise(sig);
 }
 
 constexpr uint64_t kBeatBytes = 16;
@@ -131,6 +135,7 @@ struct Burst {
     size_t first;  // first beat index in the buffer
     size_t beats;
     size_t done;   // beats moved so far
+    bool err;      // an error response was reported for this burst (one report per burst)
 };
 
 struct State {
@@ -172,6 +177,24 @@ std::string hex(uint64_t v) {
     return s.str();
 }
 
+std::vector<std::string> g_names;  // argument names, from the shell (KernelInterface order)
+
+// "argument 1 'dst'": the index the adapter uses and the name the host uses
+std::string arg_label(size_t i) {
+    std::string s = "argument " + std::to_string(i);
+    if (i < g_names.size()) s += " '" + g_names[i] + "'";
+    return s;
+}
+
+const char* resp_name(int resp) {
+    switch (resp) {
+        case 1: return "EXOKAY";
+        case 2: return "SLVERR";
+        case 3: return "DECERR";
+        default: return "?";
+    }
+}
+
 bool is_read_kind(char k) { return k == 'i' || k == 'b'; }
 bool is_write_kind(char k) { return k == 'o' || k == 'b'; }
 
@@ -183,12 +206,12 @@ Burst split(int arg, size_t next, size_t total, uint64_t* addr) {
     if (n > kMaxBurst) n = kMaxBurst;
     if (n > to_4k) n = to_4k;
     *addr = a;
-    return Burst{arg, next, static_cast<size_t>(n), 0};
+    return Burst{arg, next, static_cast<size_t>(n), 0, false};
 }
 
 bool check_aligned(int arg) {
     if (g.args.ptr(arg) % kBeatBytes) {
-        report("pointer argument " + std::to_string(arg) + " = " + hex(g.args.ptr(arg)) +
+        report("pointer " + arg_label(arg) + " = " + hex(g.args.ptr(arg)) +
                " is not 16-byte aligned (m_axi is 128 bits wide)");
         return false;
     }
@@ -216,12 +239,18 @@ void dpi_set_arg(int idx, unsigned long long value) {
     g.args.values[idx] = value;
 }
 
-int dpi_begin(const char* kernel, const char* kinds) {
+int dpi_begin(const char* kernel, const char* kinds, const char* names) {
     Args args = g.args;
     g = State();
     g.kernel = kernel;
     g.args = args;
     g.args.kinds = kinds;
+    g_names.clear();
+    for (std::istringstream in(names); ;) {
+        std::string n;
+        if (!std::getline(in, n, ',')) break;
+        g_names.push_back(n);
+    }
     if (g.args.kinds.size() != g.args.values.size()) {
         report("argument count mismatch between shell kinds '" + g.args.kinds + "' and dpi_set_arg calls");
         return 1;
@@ -279,9 +308,11 @@ void dpi_read_beat(const svBitVecVal* data, int resp) {
     }
     Burst& b = g.rd_q.front();
     size_t i = b.first + b.done;
-    if (resp != 0) {
-        report("RRESP=" + std::to_string(resp) + " reading argument " + std::to_string(b.arg) + " at " +
-               hex(g.args.ptr(b.arg) + i * kBeatBytes), false);
+    if (resp != 0 && !b.err) {
+        b.err = true;
+        report("RRESP=" + std::to_string(resp) + " " + resp_name(resp) + " on beat " + std::to_string(i) +
+               " reading " + arg_label(b.arg) + " at " + hex(g.args.ptr(b.arg) + i * kBeatBytes) + " (burst of " +
+               std::to_string(b.beats) + " beats from beat " + std::to_string(b.first) + ")", false);
     }
     put_beat(g.bufs[b.arg][i], data);
     if (++b.done == b.beats) g.rd_q.pop_front();
@@ -331,14 +362,14 @@ bool run_trapped() {
         const uintptr_t lo = reinterpret_cast<uintptr_t>(b.data()), end = lo + bytes,
                         base = end - data_bytes(bytes) - page_size();
         if (a >= end && a < end + kTrailGuard)
-            where = "beat " + std::to_string((a - lo) / kBeatBytes) + " of " + kind_name(g.args.kinds[i]) +
-                    " argument " + std::to_string(i) + ", past the " +
+            where = "beat " + std::to_string((a - lo) / kBeatBytes) + " of " + kind_name(g.args.kinds[i]) + " " +
+                    arg_label(i) + ", past the " +
                     (g.args.kinds[i] == 'i' ? std::to_string(b.size()) + " beats the shell read (adapter in_beats)"
                                             : std::to_string(g.out_n[i]) + " beats of out_beats and " +
                                                   std::to_string(kGuardBeats) + " guard beats");
         else if (a >= base && a < lo)
             where = std::to_string((lo - a + kBeatBytes - 1) / kBeatBytes) + " beats before " +
-                    kind_name(g.args.kinds[i]) + " argument " + std::to_string(i);
+                    kind_name(g.args.kinds[i]) + " " + arg_label(i);
     }
     report(std::string("compute ") + what + " outside the buffers moved over m_axi: " + where);
     return false;
@@ -381,8 +412,8 @@ int dpi_compute() {
                 if (!is_write_kind(g.args.kinds[i])) continue;
                 for (size_t k = size[i]; k < g.bufs[i].size(); ++k) {
                     if (g.bufs[i][k] != guard) {
-                        report("compute wrote past out_beats=" + std::to_string(g.out_n[i]) + " of argument " +
-                               std::to_string(i) + ": fix the adapter's out_beats");
+                        report("compute wrote past out_beats=" + std::to_string(g.out_n[i]) + " of " +
+                               arg_label(i) + ": fix the adapter's out_beats");
                         return false;
                     }
                 }
@@ -426,7 +457,7 @@ int dpi_compute() {
                         const uint32_t a = word_of(first[i][k], w), b = word_of(g.bufs[i][k], w);
                         if (k >= have[i] && a == P && b == Q) continue;  // not written
                         if (a != b) {
-                            report("out word " + std::to_string(4 * k + w) + " of argument " + std::to_string(i) +
+                            report("out word " + std::to_string(4 * k + w) + " of " + arg_label(i) +
                                    " depends on the buffer's old contents (" + hex(a) + " after poison " + hex(P) +
                                    ", " + hex(b) + " after " + hex(Q) + "): the kernel reads its output buffer");
                             return 1;
@@ -484,8 +515,9 @@ void dpi_write_resp(int resp) {
     Burst b = g.b_q.front();
     g.b_q.pop_front();
     if (resp != 0) {
-        report("BRESP=" + std::to_string(resp) + " writing argument " + std::to_string(b.arg) + " at " +
-               hex(g.args.ptr(b.arg) + b.first * kBeatBytes) + " (" + std::to_string(b.beats) + " beats)", false);
+        report("BRESP=" + std::to_string(resp) + " " + resp_name(resp) + " writing " + arg_label(b.arg) +
+               " beats " + std::to_string(b.first) + ".." + std::to_string(b.first + b.beats - 1) + " at " +
+               hex(g.args.ptr(b.arg) + b.first * kBeatBytes), false);
     }
 }
 

@@ -18,8 +18,13 @@ Cache-coherence checks (documented behaviour, see sim/README.md):
 * After the kernel finishes, its output/inout buffers are "device newer" until
   ``sync_from_device()``; any left so at the end of the host job produce a
   ``BufferSyncWarning`` (also returned in ``CosimResult.warnings``).
-* A bus error response (RRESP/BRESP != OKAY, e.g. a pointer outside simulated DDR)
-  or a DPI glue error raises ``AxiBusError`` at the AP_CTRL read that sees ap_done.
+* A bus error response (RRESP/BRESP != OKAY) or a DPI glue error raises ``AxiBusError``
+  at the AP_CTRL read that sees ap_done. The DDR model (``spynq_sim.bench.SimDdr``)
+  answers DECERR outside simulated DDR and SLVERR in the guard regions: every allocation
+  has one unreadable, unwritable page before it and, after the end of its data (rounded
+  up to a 16-byte beat), the rest of its last page and one more page; ``inject_bus_error``
+  makes a buffer answer SLVERR or DECERR. ``AxiBusError.faults`` names the argument, the
+  buffer and how far past its end (or before its start) each faulting access was.
 """
 from __future__ import annotations
 
@@ -47,7 +52,23 @@ class BufferSyncWarning(UserWarning):
 
 
 class AxiBusError(RuntimeError):
-    """The kernel's m_axi master got an error response (or the DPI glue failed)."""
+    """The kernel's m_axi master got an error response (or the DPI glue failed).
+
+    ``faults``: one dict per faulting access range as SimDdr recorded it (op, address,
+    nbytes, resp, resp_name, where = guard/injected/outside/unallocated and, inside DDR,
+    arg, buffer, pointer, past_end / before_start in bytes); ``rresp`` / ``bresp``: the
+    error response names the shell saw on R / B."""
+
+    def __init__(self, msg: str, faults=(), rresp=(), bresp=()):
+        super().__init__(msg)
+        self.faults, self.rresp, self.bresp = list(faults), list(rresp), list(bresp)
+
+    def __reduce__(self):  # keeps the attributes through the result pickle
+        return (type(self), (str(self), self.faults, self.rresp, self.bresp))
+
+
+RESP_NAMES = {1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}
+GUARD_WORD = 0x6D6D6D6D  # fills the guard regions in simulated DDR (the bus never reads or writes them)
 
 
 @dataclass
@@ -79,6 +100,9 @@ class KernelRun:
     err_count: int
     errors: list = field(default_factory=list)
     master_stalls: int = 0  # cycles R/B data waited for the shell's paused RREADY/BREADY
+    faults: list = field(default_factory=list)  # SimDdr's fault records (see AxiBusError)
+    rresp_seen: int = 0  # bit v set: an R beat with RRESP = v (v != OKAY) arrived in this run
+    bresp_seen: int = 0  # the same for B responses
 
 
 class SimDevice(Device):
@@ -104,7 +128,9 @@ class SimDevice(Device):
         self.mem_dict, self.gpio_dict, self.hierarchy_dict = {}, {}, {}
         self.interrupt_controllers, self.interrupt_pins = {}, {}
         self._allocs: dict[int, _Alloc] = {}
-        self._next_addr = bench.ddr.base + PAGE
+        self._next_addr = bench.ddr.base  # the first allocation's leading guard page
+        bench.ddr.clear_regions()
+        bench.ddr.namer = self._name_alloc
         self._regs: dict[int, int] = {}
         self.runs: list[KernelRun] = []
         self.sync_warnings: list[str] = []
@@ -171,17 +197,42 @@ class SimDevice(Device):
                 alloc.pending_write = False
                 alloc.device_newer = True
         if run.bus_err:
+            rresp = [n for v, n in RESP_NAMES.items() if run.rresp_seen >> v & 1]
+            bresp = [n for v, n in RESP_NAMES.items() if run.bresp_seen >> v & 1]
             what = []
             if run.bus_err & 1:
-                what.append("RRESP != OKAY on a read")
+                what.append(f"RRESP={'/'.join(rresp) or '?'} on a read")
             if run.bus_err & 2:
-                what.append("BRESP != OKAY on a write")
+                what.append(f"BRESP={'/'.join(bresp) or '?'} on a write")
             if run.bus_err & 4:
                 what.append("DPI glue error")
             ptrs = ", ".join(f"{a.name}=0x{self._ptr(a.name):x}" for a in self.iface.pointers)
             detail = "; ".join(run.errors) if run.errors else "no detail recorded"
             raise AxiBusError(f"{self.iface.top}: m_axi_gmem error ({', '.join(what)}; "
-                              f"{run.err_count} error responses). Pointers: {ptrs}. Detail: {detail}")
+                              f"{run.err_count} error responses). Pointers: {ptrs}. Detail: {detail}",
+                              run.faults, rresp, bresp)
+
+    def _name_alloc(self, info: dict, op: str):
+        """(name of the pointer argument that points into this allocation or its guards and
+        moves data in direction `op`, its pointer), or (None, the buffer's address): for
+        SimDdr's fault records."""
+        dirs = ("in", "inout") if op == "read" else ("out", "inout")
+        names = [a.name for a in self.iface.pointers
+                 if a.direction in dirs and info["guard_lo"] <= self._ptr(a.name) < info["guard_hi"]]
+        if not names:
+            return None, info["lo"]
+        return "/".join(names), self._ptr(names[0])
+
+    def inject_bus_error(self, target, resp: str = "SLVERR", ops=("read", "write"), offset: int = 0,
+                         nbytes: int | None = None) -> None:
+        """Make the bus answer `resp` (SLVERR or DECERR) for every access to `target` (a
+        buffer of this device, or an address) from byte `offset`, `nbytes` long (default: to
+        the end of the buffer; 16 for an address), for the ops given; until the job ends."""
+        addr = int(getattr(target, "physical_address", target))
+        if nbytes is None:
+            alloc = self._find(addr)
+            nbytes = alloc.addr + alloc.used - addr - offset if alloc is not None else 16
+        self.bench.ddr.inject(addr + offset, addr + offset + nbytes, resp, ops)
 
     # ---------------------------------------------------------------- buffers
     def allocate(self, shape, dtype, **kwargs):
@@ -189,14 +240,22 @@ class SimDevice(Device):
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         nbytes = max(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, 1)
         size = -(-nbytes // PAGE) * PAGE
-        addr = self._next_addr
-        if addr + size > self.bench.ddr.base + self.bench.ddr.size:
+        data_end = -(-nbytes // 16) * 16  # the kernel moves whole 16-byte beats
+        guard_lo = self._next_addr
+        addr = guard_lo + PAGE   # one guard page before the buffer
+        guard_hi = addr + size + PAGE  # the rest of its last page and one more page after it
+        ddr = self.bench.ddr
+        if guard_hi > ddr.base + ddr.size:
             raise MemoryError(f"simulated DDR full: cannot allocate {nbytes} bytes")
-        self._next_addr = addr + size + PAGE  # one unused page between buffers
+        self._next_addr = guard_hi
         backing = np.zeros(size, dtype=np.uint8)
         bo = len(self._allocs) + 1
-        self._allocs[bo] = _Alloc(bo, addr, size, nbytes, backing, shape, dtype)
-        self.bench.ddr.poke(addr, np.full(size // 4, POISON_WORD, dtype="<u4").tobytes())
+        self._allocs[bo] = alloc = _Alloc(bo, addr, size, nbytes, backing, shape, dtype)
+        ddr.add_alloc({"bo": bo, "lo": addr, "hi": addr + data_end, "guard_lo": guard_lo, "guard_hi": guard_hi,
+                       "name": f"#{bo} {alloc.shape} {alloc.dtype} at 0x{addr:x}"})
+        ddr.poke(guard_lo, np.full(PAGE // 4, GUARD_WORD, dtype="<u4").tobytes())
+        ddr.poke(addr, np.full(data_end // 4, POISON_WORD, dtype="<u4").tobytes())
+        ddr.poke(addr + data_end, np.full((guard_hi - addr - data_end) // 4, GUARD_WORD, dtype="<u4").tobytes())
         return PynqBuffer(shape, dtype, buffer=backing, offset=0, device=self,
                           device_address=addr, bo=bo, coherent=False)
 

@@ -7,7 +7,8 @@
 The build lives in ``build/cosim/<top>-<hash>/`` where the hash covers the generated
 shell, the DPI glue, the adapter sources and the headers in the include dirs; it is
 reused across calls and across pytest runs. ``run_cosim_jobs`` runs several host jobs
-in one simulator launch (cheaper than one launch per job).
+in one simulator launch (cheaper than one launch per job); a job that kills the
+simulator fails alone (the jobs after it run in a fresh launch).
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ class CosimResult:
     wall_s: float = 0.0
     exception: BaseException | None = None
     traceback: str | None = None
+    launch: int = 0           # which simulator launch ran it (a job after a crashed one: 1, 2, ...)
 
     def raise_for_error(self) -> "CosimResult":
         if self.exception is not None:
@@ -182,25 +184,56 @@ def run_cosim_jobs(iface: KernelInterface, adapter_sources: Sequence[str | Path]
                    *, backpressure: float = 0.2, seed: int = 1, extra_sys_path: Sequence[str] = (),
                    build_root: Path | None = None, waves: bool = False,
                    defines: dict | None = None, master_backpressure: float = 0.0) -> list[CosimResult]:
-    """Run several host jobs in one simulator launch. Exceptions raised by host code are
-    returned in each result (``result.exception``); infrastructure failures raise CosimError,
-    a launch over ``timeout_s`` wall-clock seconds raises TimeoutError. ``backpressure`` is
+    """Run several host jobs in one simulator launch; one result per job, in order.
+
+    Exceptions raised by host code are returned in each result (``result.exception``).
+    If the simulator dies (a signal, an exit) or a launch passes ``timeout_s`` wall-clock
+    seconds and is killed, every job still gets its own outcome: the jobs that finished
+    keep their results, the one that was running gets a CosimError naming the exit status
+    and the log tail (a TimeoutError for the timeout), and the jobs not yet started run in
+    a fresh launch (``result.launch`` counts the launches). Only a launch that dies before
+    its first job starts (build or bench trouble) raises CosimError. ``backpressure`` is
     the pause probability per cycle of every channel of the bus models (the slaves),
     ``master_backpressure`` that of the shell's own RREADY and BREADY."""
-    from cocotb_tools.runner import get_runner
-
     bdir = build_cosim(iface, adapter_sources, include_dirs, build_root=build_root, waves=waves,
                        defines=defines)
+    jobs = list(jobs)
+    results: list[CosimResult | None] = [None] * len(jobs)
+    todo, launch = list(range(len(jobs))), 0
+    while todo:
+        got, failure = _launch(bdir, iface, [jobs[i] for i in todo], timeout_s, launch,
+                               dict(backpressure=backpressure, seed=seed, master_backpressure=master_backpressure),
+                               extra_sys_path, waves)
+        for k, res in got.items():
+            results[todo[k]] = res
+        if failure is None:
+            break
+        first_left, dead = failure
+        if dead is not None:
+            results[todo[first_left]] = dead
+            first_left += 1
+        todo, launch = todo[first_left:], launch + 1
+    return results
+
+
+def _launch(bdir: Path, iface: KernelInterface, jobs: list, timeout_s: float, launch: int, bus: dict,
+            extra_sys_path: Sequence[str], waves: bool):
+    """One simulator launch: ({job index: result} of the jobs that finished, None) when all
+    did, else (..., (index of the first job without a result, its CosimResult if it was
+    running when the launch died, None if it had not started))."""
+    from cocotb_tools.runner import get_runner
+
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=bdir))
-    job_file, result_file = run_dir / "job.pkl", run_dir / "result.pkl"
+    job_file, result_dir = run_dir / "job.pkl", run_dir / "results"
+    result_dir.mkdir()
     err_file, log_file = run_dir / "dpi_errors.txt", run_dir / "sim.log"
     spec = {
         "interface": iface,
         "jobs": [{"callable": _callable_name(j.host_callable), "args": tuple(j.host_args),
                   "kwargs": dict(j.host_kwargs), "hang": j.hang, "max_cycles": j.max_cycles} for j in jobs],
-        "backpressure": backpressure, "seed": seed, "master_backpressure": master_backpressure,
+        **bus,
         "sys_path": [str(p) for p in extra_sys_path] + [p for p in sys.path if p],
-        "result_file": str(result_file),
+        "result_dir": str(result_dir),
     }
     job_file.write_bytes(pickle.dumps(spec))
     runner = get_runner("verilator")
@@ -212,31 +245,88 @@ def run_cosim_jobs(iface: KernelInterface, adapter_sources: Sequence[str | Path]
     results_xml = run_dir / "results.xml"
     saved = dict(os.environ)
     os.environ.update(verilator_env())
+    timed_out = None
     try:
         launch_err = _run_with_timeout(runner, dict(
             test_module=TEST_MODULE, hdl_toplevel=iface.top, hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=run_dir,
             extra_env=env, results_xml=str(results_xml), log_file=log_file, waves=waves,
         ), timeout_s, log_file)
+    except TimeoutError as e:
+        timed_out, launch_err = e, None
     finally:
         os.environ.clear()
         os.environ.update(saved)
     log = log_file.read_text(errors="replace") if log_file.exists() else ""
-    _check_results_xml(results_xml, log, launch_err)
-    if not result_file.exists() or launch_err is not None:
+    got = {}
+    for k in range(len(jobs)):
+        f = result_dir / f"job-{k:05d}.pkl"
+        if f.exists():
+            got[k] = _result(pickle.loads(f.read_bytes()), log, launch)
+    started = result_dir / "started"
+    if len(got) == len(jobs):
+        if timed_out is None:
+            _check_results_xml(results_xml, log, launch_err)  # a bench failure after the last job
+        if not os.environ.get("SPYNQ_COSIM_KEEP"):  # keep run dirs only on failure or on request
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return got, None
+    if not started.exists():  # nothing ran: the launch itself is broken
+        if timed_out is not None:
+            raise timed_out
+        _check_results_xml(results_xml, log, launch_err)
         raise CosimError(f"co-simulation failed ({launch_err!r}) in {run_dir}; log tail:\n{log[-4000:]}")
-    raw = pickle.loads(result_file.read_bytes())
-    if not os.environ.get("SPYNQ_COSIM_KEEP"):  # keep run dirs only on failure or on request
+    running = int(started.read_text())
+    if running in got:  # died between two jobs: no job to blame, the rest run again
+        return got, (running + 1, None)
+    name = _callable_name(jobs[running].host_callable)
+    rest = len(jobs) - running - 1
+    after = (f"the {running} job(s) before it in this launch kept their results; the {rest} after it run in a "
+             "fresh launch" if rest else f"the {running} job(s) before it in this launch kept their results")
+    if timed_out is not None:
+        exc: BaseException = TimeoutError(f"job {running} of launch {launch} ({name}) was running when the launch "
+                                          f"passed its {timeout_s} s wall-clock limit and was killed; {after}. "
+                                          f"Log tail (SPYNQ_COSIM_KEEP=1 keeps {run_dir}):\n{_tail(log)}")
+    else:
+        exc = CosimError(f"the simulator died while job {running} of launch {launch} ({name}) was running: "
+                         f"{_exit_status(launch_err, results_xml)}; {after}. "
+                         f"Log tail (SPYNQ_COSIM_KEEP=1 keeps {run_dir}):\n{_tail(log)}")
+    dead = CosimResult(value=None, cycles={}, bus_errors=[], log=log, exception=exc, launch=launch)
+    if not os.environ.get("SPYNQ_COSIM_KEEP"):  # the log tail is in the error
         shutil.rmtree(run_dir, ignore_errors=True)
-    out = []
-    for r in raw:
-        runs = r["runs"]
-        cycles = {k: sum(run[k] for run in runs) for k in
-                  ("cycles", "read_cycles", "read_beats", "write_cycles", "write_beats")}
-        errors = [e for run in runs for e in run.get("errors", [])]
-        out.append(CosimResult(value=r["value"], cycles=cycles, bus_errors=errors, log=log, runs=runs,
-                               warnings=r["warnings"], sim_cycles=r["sim_cycles"], wall_s=r["wall_s"],
-                               exception=r["exc"], traceback=r["traceback"]))
-    return out
+    return got, (running, dead)
+
+
+def _tail(log: str, n: int = 3000) -> str:
+    """The end of the log, from faulthandler's "Fatal Python error" (the signal and the
+    Python stacks of the crash, see bench.py) when that is near the end."""
+    i = log.rfind("Fatal Python error")
+    return log[i:i + 2 * n] if 0 <= i and len(log) - i <= 2 * n else log[-n:]
+
+
+def _result(r: dict, log: str, launch: int) -> CosimResult:
+    runs = r["runs"]
+    cycles = {k: sum(run[k] for run in runs) for k in
+              ("cycles", "read_cycles", "read_beats", "write_cycles", "write_beats")}
+    errors = [e for run in runs for e in run.get("errors", [])]
+    return CosimResult(value=r["value"], cycles=cycles, bus_errors=errors, log=log, runs=runs,
+                       warnings=r["warnings"], sim_cycles=r["sim_cycles"], wall_s=r["wall_s"],
+                       exception=r["exc"], traceback=r["traceback"], launch=launch)
+
+
+def _exit_status(launch_err: BaseException | None, results_xml: Path) -> str:
+    """"killed by signal 11 (SIGSEGV)" / "exit code 3" from cocotb's runner error."""
+    import re
+    import signal
+
+    m = re.search(r"return code:? (-?\d+)", str(launch_err)) if launch_err is not None else None
+    code = int(m[1]) if m else launch_err.code if isinstance(launch_err, SystemExit) else None
+    if isinstance(code, int) and code < 0:
+        try:
+            return f"killed by signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"killed by signal {-code}"
+    if isinstance(code, int):
+        return f"exit code {code}" + ("" if results_xml.exists() else ", before cocotb wrote its results")
+    return f"it ended with {launch_err!r} and left no result for this job"
 
 
 def run_cosim(kernel_interface: KernelInterface, adapter_sources: Sequence[str | Path],

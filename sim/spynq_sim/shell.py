@@ -14,7 +14,8 @@ HLS C++ through the DPI-C glue in ``sim/dpi/spynq_dpi.cpp``:
 
 Sim-only instrumentation (read by the cocotb bench through VPI, not on the bus):
 ``sim_bus_err`` (sticky for one run: bit0 RRESP != OKAY, bit1 BRESP != OKAY,
-bit2 DPI glue error), cycle and beat counters, ``sim_hang`` (set by the bench
+bit2 DPI glue error), ``sim_rresp_seen`` / ``sim_bresp_seen`` (bit v: a response of value
+v != OKAY arrived, e.g. bit 3 DECERR), cycle and beat counters, ``sim_hang`` (set by the bench
 to make the kernel never finish, for timeout tests) and ``sim_r_pause`` /
 ``sim_b_pause`` (set by the bench per cycle: RREADY / BREADY low, master-side
 backpressure as a Vitis m_axi adapter whose FIFOs are full would apply).
@@ -125,7 +126,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("")
     a("// ---- DPI-C glue (sim/dpi/spynq_dpi.cpp) ----")
     a('import "DPI-C" function void dpi_set_arg(input int idx, input longint unsigned value);')
-    a('import "DPI-C" function int dpi_begin(input string kernel, input string kinds);')
+    a('import "DPI-C" function int dpi_begin(input string kernel, input string kinds, input string names);')
     a('import "DPI-C" function int dpi_next_read(output longint unsigned addr, output int beats);')
     a(f'import "DPI-C" function void dpi_read_beat(input bit [{dw - 1}:0] data, input int resp);')
     a('import "DPI-C" function int dpi_compute();')
@@ -146,6 +147,7 @@ def generate_shell(iface: KernelInterface) -> str:
             a(f"localparam [{aw - 1}:0] ADDR_{arg.name.upper()}_DATA_0 = {aw}'h{off:x};")
     a(f'localparam string KERNEL = "{top}";')
     a(f'localparam string KINDS = "{arg_kinds(iface)}";')
+    a(f'localparam string NAMES = "{",".join(arg.name for arg in iface.args)}";  // for the glue\'s error texts')
     a("")
     a("// ---- control registers ----")
     a("reg int_ap_start, int_ap_done, int_ap_ready, int_auto_restart, int_gie, int_interrupt;")
@@ -271,6 +273,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("reg        sim_r_pause, sim_b_pause;  // bench sets per cycle: RREADY / BREADY low (master backpressure)")
     a("reg [2:0]  sim_bus_err;     // per run, sticky: bit0 RRESP!=OKAY, bit1 BRESP!=OKAY, bit2 DPI error")
     a("reg [31:0] sim_err_count;   // error responses in this run")
+    a("reg [3:0]  sim_rresp_seen, sim_bresp_seen;  // per run: bit v set when RRESP / BRESP = v != OKAY arrived")
     a("reg [63:0] sim_cyc_total, sim_cyc_read, sim_cyc_write, sim_beats_read, sim_beats_write;")
     a("reg [31:0] sim_runs;        // completed runs since reset")
     a("reg [63:0] sim_master_stalls;  // cycles RVALID/BVALID waited for the shell's paused RREADY/BREADY")
@@ -305,6 +308,7 @@ def generate_shell(iface: KernelInterface) -> str:
     a("        ar_valid <= 1'b0; aw_valid <= 1'b0; w_valid <= 1'b0; w_last <= 1'b0;")
     a("        rd_cmds_done <= 1'b0; wr_cmds_done <= 1'b0; rd_out <= '0; aw_issued <= '0; b_seen <= '0;")
     a("        sim_bus_err <= '0; sim_err_count <= '0; sim_runs <= '0; sim_master_stalls <= '0;")
+    a("        sim_rresp_seen <= '0; sim_bresp_seen <= '0;")
     a("        sim_cyc_total <= '0; sim_cyc_read <= '0; sim_cyc_write <= '0; sim_beats_read <= '0; sim_beats_write <= '0;")
     a("    end else begin")
     a("        if (state != S_IDLE) sim_cyc_total <= sim_cyc_total + 1;")
@@ -315,9 +319,9 @@ def generate_shell(iface: KernelInterface) -> str:
             a(f"            dpi_set_arg({i}, int_{arg.name});")
         else:
             a(f"            dpi_set_arg({i}, {{32'd0, int_{arg.name}}});")
-    a("            dpi_rc = dpi_begin(KERNEL, KINDS);")
+    a("            dpi_rc = dpi_begin(KERNEL, KINDS, NAMES);")
     a("            sim_bus_err <= (dpi_rc != 0) ? 3'b100 : 3'b000;")
-    a("            sim_err_count <= '0; sim_cyc_total <= 64'd1;")
+    a("            sim_err_count <= '0; sim_cyc_total <= 64'd1; sim_rresp_seen <= '0; sim_bresp_seen <= '0;")
     a("            sim_cyc_read <= '0; sim_cyc_write <= '0; sim_beats_read <= '0; sim_beats_write <= '0;")
     a("            sim_master_stalls <= '0;")
     a("            rd_cmds_done <= 1'b0; wr_cmds_done <= 1'b0; rd_out <= '0; aw_issued <= '0; b_seen <= '0;")
@@ -330,7 +334,8 @@ def generate_shell(iface: KernelInterface) -> str:
     a(f"            if ({p}RVALID && {p}RREADY) begin")
     a(f"                dpi_read_beat({p}RDATA, {{30'd0, {p}RRESP}});")
     a("                sim_beats_read <= sim_beats_read + 1;")
-    a(f"                if ({p}RRESP != 2'b00) begin sim_bus_err[0] <= 1'b1; sim_err_count <= sim_err_count + 1; end")
+    a(f"                if ({p}RRESP != 2'b00) begin sim_bus_err[0] <= 1'b1; sim_err_count <= sim_err_count + 1; "
+      f"sim_rresp_seen[{p}RRESP] <= 1'b1; end")
     a(f"                if ({p}RLAST) r_dec = 1;")
     a("            end")
     a(f"            if (!ar_valid || {p}ARREADY) begin")
@@ -363,7 +368,8 @@ def generate_shell(iface: KernelInterface) -> str:
     a("            b_inc = 0; a_inc = 0;")
     a(f"            if ({p}BVALID && {p}BREADY) begin")
     a(f"                dpi_write_resp({{30'd0, {p}BRESP}});")
-    a(f"                if ({p}BRESP != 2'b00) begin sim_bus_err[1] <= 1'b1; sim_err_count <= sim_err_count + 1; end")
+    a(f"                if ({p}BRESP != 2'b00) begin sim_bus_err[1] <= 1'b1; sim_err_count <= sim_err_count + 1; "
+      f"sim_bresp_seen[{p}BRESP] <= 1'b1; end")
     a("                b_inc = 1;")
     a("            end")
     a(f"            if (!aw_valid || {p}AWREADY) begin")
