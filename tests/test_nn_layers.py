@@ -384,7 +384,9 @@ def test_step_api_streams_one_step_at_a_time():
 def test_batchnorm_fold_equals_unfolded_eval():
     net = conv_net()
     p = conv_params(net)
+    index = [l.index for l in net.layers]
     folded, fp = nn.fold_batchnorm(net, p)
+    assert [l.index for l in net.layers] == index  # net untouched (dropout masks key on the index)
     assert len(folded.layers) == len(net.layers) - 2
     assert not any(isinstance(l, nn.BatchNorm) for l in folded.layers)
     xs = (rng(10).random((6, 2, 2, 8, 8)) < 0.4).astype(float)

@@ -8,6 +8,7 @@ excepted (per-step statistics; spynq.nn.layers.BatchNorm).
 """
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -155,6 +156,6 @@ def fold_batchnorm(net: Sequential, params: dict):
             layers.append(new)
             skip.add(i + 1)
         else:
-            layers.append(l)
+            layers.append(copy.copy(l))  # the new Sequential renumbers its layers: leave net's alone
             out[l.name] = params[l.name]
     return Sequential(*layers), out
