@@ -55,7 +55,7 @@ def test_lif_native_equals_cpu_on_random_networks(seed):
     cpu = lif.run(net, r, "cpu")
     for threads in (1, 2):
         res = lif.run(net, r, "native", threads=threads)
-        assert res.backend == "native" and res.info["threads"] == min(threads, r.shape[0])
+        assert res.backend == "native" and 1 <= res.info["threads"] <= threads
         _same_lif(cpu, res)
 
 

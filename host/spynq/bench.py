@@ -2,6 +2,19 @@
 
 Every row says where its number comes from: "measured" (wall clock on this machine or
 the board's timer) or "estimated" (the kernel's cycle model at the target clock).
+
+Rows (backend names):
+  cpu          the numpy cpu backend (float64)
+  native-1t    the float C++ CPU baseline (spynq.native) on one thread
+  native-<n>t  the same on every core of the machine (n = its core count)
+  golden       the numpy fixed-point model of the kernel (a correctness tier, slow)
+  csim-O3      fixed-point kernel emulation, a speed reference for csim: the kernel's
+               bit-exact HLS C++ at g++ -O3 (not a CPU implementation anyone would run)
+  fpga-model   the cycle model's estimate (its source names the II table and clock)
+  fpga         measured on a board
+The speed-up of each FPGA row is taken against the best (fastest per item) CPU row of
+the same workload and size, CPU_ROWS: cpu and the native rows; golden and csim-O3 compute
+the kernel's integers and are not CPU baselines.
 """
 from __future__ import annotations
 
@@ -20,7 +33,7 @@ class Row:
     workload: str
     size: int  # problem size (samples per population, neurons, ...)
     batch: int  # items per call
-    backend: str  # cpu, golden, native-O3, fpga-model, fpga
+    backend: str  # cpu, native-1t, native-<n>t, golden, csim-O3, fpga-model, fpga
     seconds: float  # per call
     source: str  # "measured" or "estimated: ..."
     extra: dict = field(default_factory=dict)
@@ -73,7 +86,7 @@ def energy(fn, repeats: int = 3) -> dict:
     return {"joules": m["joules"], "watts": m["watts"], "energy_source": m["why"]}
 
 
-def native_row_available() -> tuple[bool, str]:
+def csim_row_available() -> tuple[bool, str]:
     """Whether this machine can build the HLS C++ natively (g++ and the ap_types headers;
     a board image usually has neither the headers nor a reason to)."""
     import shutil
@@ -89,31 +102,129 @@ def native_row_available() -> tuple[bool, str]:
     return True, ""
 
 
-NATIVE_SOURCE = "measured: the kernel's bit-exact fixed-point C++ (csim) at g++ -O3, a speed reference for csim"
+CSIM_SOURCE = ("measured: fixed-point kernel emulation, a speed reference for csim "
+               "(the kernel's bit-exact HLS C++ at g++ -O3)")
+NATIVE_SOURCE = "measured: float C++ CPU baseline (spynq.native, g++ -O3), {threads}"
+
+
+def is_cpu_row(backend: str) -> bool:
+    """The rows a CPU user would run: numpy and the native baselines."""
+    return backend == "cpu" or (backend.startswith("native-") and backend.endswith("t"))
+
+
+def native_rows(add, run, repeats: int) -> None:
+    """native-1t and native-<cores>t rows through add(backend, seconds, source): run(threads)
+    is one call of the kernel's native backend. Skipped (with a note) without g++."""
+    from . import native
+
+    ok, why = native.available()
+    if not ok:
+        progress(f"no native rows ({why})")
+        return
+    n = native.cores()
+    for threads in dict.fromkeys((1, n)):
+        label = "1 thread" if threads == 1 else f"{threads} threads (all cores)"
+        add(f"native-{threads}t", time_call(lambda: run(threads), repeats),
+            NATIVE_SOURCE.format(threads=label), threads=threads)
+
+
+def machine() -> dict:
+    """Cores, CPU model and clock of this machine (lscpu, else /proc/cpuinfo; "unknown"
+    where neither says)."""
+    import os
+    import subprocess
+
+    info = {"cores": os.cpu_count() or "unknown", "cpu_model": "unknown", "cpu_mhz": "unknown",
+            "python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine()}
+    fields = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        fields.update((k.strip(), v.strip()) for k, v in (ln.split(":", 1) for ln in out.splitlines() if ":" in ln))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ":" in ln:
+                k, v = (x.strip() for x in ln.split(":", 1))
+                fields.setdefault(k, v)
+    except OSError:
+        pass
+    for key in ("Model name", "model name", "Processor", "cpu model"):
+        if fields.get(key) and fields[key] != "-":
+            info["cpu_model"] = fields[key]
+            break
+    for key in ("CPU max MHz", "CPU MHz", "cpu MHz"):
+        try:
+            info["cpu_mhz"] = round(float(fields[key]), 1)
+            break
+        except (KeyError, ValueError):
+            continue
+    return info
+
+
+def machine_line(m: dict | None = None) -> str:
+    m = m or machine()
+    mhz = f"{m['cpu_mhz']} MHz" if m["cpu_mhz"] != "unknown" else "clock unknown"
+    return f"machine: {m['cores']} cores, CPU {m['cpu_model']}, {mhz} ({m['processor']}, Python {m['python']})"
+
+
+def speedups(rows: list[Row]) -> None:
+    """Per workload and size: each FPGA row (fpga-model, fpga) gets extra
+    speedup_vs_best_cpu (against the fastest CPU_ROWS row per item, named in best_cpu) and
+    speedup_vs_numpy (against cpu)."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r.kernel, r.workload, r.size), []).append(r)
+    for group in groups.values():
+        cpus = [r for r in group if is_cpu_row(r.backend)]
+        if not cpus:
+            continue
+        best = min(cpus, key=lambda r: r.per_item)
+        numpy_row = next((r for r in cpus if r.backend == "cpu"), None)
+        for r in group:
+            if r.backend.startswith("fpga"):
+                r.extra["best_cpu"] = best.backend
+                r.extra["speedup_vs_best_cpu"] = best.per_item / r.per_item
+                if numpy_row is not None:
+                    r.extra["speedup_vs_numpy"] = numpy_row.per_item / r.per_item
 
 
 def progress(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def print_table(rows: list[Row], file=sys.stdout) -> None:
+def print_table(rows: list[Row], file=None, meta: dict | None = None) -> None:
+    file = file or sys.stdout  # looked up per call (a captured stdout)
+    speedups(rows)
     backends = list(dict.fromkeys(r.backend for r in rows))
     keys = list(dict.fromkeys((r.workload, r.size) for r in rows))
     cell = {(r.workload, r.size, r.backend): r for r in rows}
+    fpgas = [b for b in backends if b.startswith("fpga")]
     wide = max([len("workload")] + [len(w) for w, _ in keys])
-    head = f"{'workload':{wide}s} {'size':>6s} " + " ".join(f"{b:>14s}" for b in backends)
-    print("per-item latency (ms); fpga-model = cycle-model estimate (its source column says which II table and clock)", file=file)
+    head = (f"{'workload':{wide}s} {'size':>6s} " + " ".join(f"{b:>14s}" for b in backends) +
+            "".join(f" {b + '/best cpu':>24s}" for b in fpgas))
+    print(machine_line((meta or {}).get("machine")), file=file)
+    print("per-item latency (ms); fpga-model = cycle-model estimate (its source column says which II table and "
+          "clock); speed-ups against the fastest CPU row (cpu, native-*) of each line; csim-O3 = fixed-point "
+          "kernel emulation, a speed reference for csim", file=file)
     print(head, file=file)
     for w, s in keys:
         vals = [cell.get((w, s, b)) for b in backends]
-        print(f"{w:{wide}s} {s:6d} " + " ".join(f"{1e3 * v.per_item:14.4f}" if v else f"{'-':>14s}" for v in vals),
-              file=file)
+        ups = []
+        for b in fpgas:
+            r = cell.get((w, s, b))
+            ups.append(f"{r.extra['speedup_vs_best_cpu']:9.1f}x ({r.extra['best_cpu']})"
+                       if r and "speedup_vs_best_cpu" in r.extra else "-")
+        print(f"{w:{wide}s} {s:6d} " + " ".join(f"{1e3 * v.per_item:14.4f}" if v else f"{'-':>14s}" for v in vals) +
+              "".join(f" {u:>24s}" for u in ups), file=file)
 
 
 def write_json(rows: list[Row], path: Path, meta: dict | None = None) -> None:
-    doc = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
-                       "processor": platform.processor()},
-           "meta": meta or {}, "rows": [dict(asdict(r), per_item=r.per_item) for r in rows]}
+    speedups(rows)
+    meta = dict(meta or {})
+    doc = {"machine": meta.pop("machine", None) or machine(), "meta": meta,
+           "rows": [dict(asdict(r), per_item=r.per_item) for r in rows]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, default=float))
 
@@ -139,7 +250,7 @@ def plot(rows: list[Row], path: Path, title: str, xlabel: str = "samples per pop
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(fontsize=8)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"{title}\n{machine_line()}", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

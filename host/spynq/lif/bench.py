@@ -1,5 +1,8 @@
-"""`spynq bench lif`: CPU (numpy float, numpy fixed, native C++ -O3) against the FPGA
-(cycle-model estimate here, labelled with its II table and clock; measured on a board with the overlay loaded), for
+"""`spynq bench lif`: the CPU rows (numpy cpu, the native float C++ on one thread and on
+every core), the fixed-point tiers (numpy golden; csim-O3, the kernel's C++ as a speed
+reference for csim) against the FPGA (cycle-model estimate here, labelled with its II
+table and clock; measured on a board with the overlay loaded), with the FPGA's speed-up
+over the fastest CPU row (spynq.bench), for
 the issue's 700-128-128-20 network with per-synapse delays up to 64 and the speech
 paper's In-128-128-Out shape with axonal delays, at 5 % input density."""
 from __future__ import annotations
@@ -24,8 +27,8 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
 
     rows = []
     backend, ol, note = session()
-    native, why_not = bench.native_row_available()
-    bench.progress(note + ("" if native else f"; no native row ({why_not})"))
+    csim_ok, why_not = bench.csim_row_available()
+    bench.progress(note + ("" if csim_ok else f"; no csim-O3 row ({why_not})"))
     for T in steps:
         for name, shape in shapes(T).items():
             net, r = shape.network, shape.rasters(batch, seed=1)
@@ -37,11 +40,12 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
             cpu = partial(backends.run, net, r, "cpu")
             add("cpu", bench.time_call(cpu, repeats), "measured",
                 **(bench.energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
+            bench.native_rows(add, lambda threads: backends.run(net, r, "native", threads=threads), repeats)
             if golden:
                 add("golden", bench.time_call(lambda: backends.run(net, r, "golden"), 1, 0), "measured")
-            if native:
-                add("native-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats),
-                    bench.NATIVE_SOURCE)
+            if csim_ok:
+                add("csim-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats),
+                    bench.CSIM_SOURCE)
             spikes = backends.run(net, r, "golden").spikes
             rep = cycles.lif_cycles(net, r, spikes)
             add("fpga-model", rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, **rep.summary())
@@ -49,8 +53,9 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
                 seconds, info = bench.fpga_call(lambda: backends.run(net, r, "fpga", ol=ol), repeats)
                 add("fpga", seconds, info["source"], **info)
     out_dir = Path(out_dir)
-    bench.print_table(rows)
-    bench.write_json(rows, out_dir / "lif_bench.json", {"batch": batch, "steps": list(steps)})
+    meta = {"machine": bench.machine(), "batch": batch, "steps": list(steps)}
+    bench.print_table(rows, meta=meta)
+    bench.write_json(rows, out_dir / "lif_bench.json", meta)
     bench.plot(rows, out_dir / "lif_bench.png", f"LIF with delays, batch of {batch} rasters", xlabel="time steps T",
                ylabel="latency per sample (ms)")
     print(f"wrote {out_dir / 'lif_bench.json'} and {out_dir / 'lif_bench.png'}")

@@ -115,6 +115,9 @@ int spynq_native_lif_run(int n_layers, const int* n_in, const int* n_out, const 
         if (L.ring < 1 || (L.ring & (L.ring - 1))) return -1;
     }
     int nt = resolve_threads(threads, batch);
+    double work = 0;  // synapses times steps: starting a thread costs ~10-50 us
+    for (const Layer& L : layers) work += (double)batch * T * L.n_in * L.n_out;
+    if (work < 1e6) nt = 1;
     std::vector<std::vector<float>> rings(nt);
     std::vector<std::vector<double>> states(nt);
     std::vector<std::vector<int>> events(nt);

@@ -48,6 +48,8 @@ int run_stage(const Stage& S, const uint8_t* in, int in_stride, int T, int batch
     std::vector<int> t0s, lens, ends;
     segments(S, T, t0s, lens, ends);
     const int nseg = (int)t0s.size();
+    // starting a thread costs ~10-50 us: small stages run on the caller's thread
+    if ((double)batch * nseg * m * n < 1e5) threads = 1;
     std::vector<double> x((size_t)batch * nseg * m, 0.0);
     parallel_for(batch, threads, [&](int, int b) {
         int64_t nnz = 0;

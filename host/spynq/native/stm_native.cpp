@@ -145,6 +145,9 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
     }
     const Consts C{e_cap, e_guard, st_zero, st_sat};
     const int nt = resolve_threads(threads, 1 << 30);
+    // threads for a loop of `work` float operations: starting a thread costs ~10-50 us,
+    // so loops below ~1e5 operations run on the caller's thread
+    auto team = [nt](int items, double work) { return work < 1e5 ? 1 : std::min(nt, items); };
     std::vector<std::vector<float>> E(n_nodes), P(n_nodes);
     for (int i = 0; i < n_nodes; ++i)
         if (!nodes[i].observed) {
@@ -160,7 +163,7 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
             const Node& p = nodes[c.parent];
             EdgeTerms et;
             et.build(c, p);
-            parallel_for(batch, std::min(nt, batch), [&](int, int b) {
+            parallel_for(batch, team(batch, (double)batch * p.n), [&](int, int b) {
                 std::vector<float> z(p.n);
                 et.energies(c, (float)evidence[(size_t)b * n_ev + c.ev_col], p.n, C.e_cap, z.data());
                 float* e = E[c.parent].data() + (size_t)b * p.n;
@@ -174,7 +177,7 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
         // importance weights of this hidden node
         const int nc = c.n;
         w.assign((size_t)batch * nc, 0.0f);
-        parallel_for(batch, std::min(nt, batch), [&](int, int b) {
+        parallel_for(batch, team(batch, (double)batch * nc), [&](int, int b) {
             const float* e = E[i].data() + (size_t)b * nc;
             const float* pp = P[i].data() + (size_t)b * nc;
             float* u = w.data() + (size_t)b * nc;
@@ -201,7 +204,7 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
         EdgeTerms et;
         et.build(c, p);
         const int blocks = (nc + ROWS - 1) / ROWS;
-        const int nth = std::min(nt, blocks);
+        const int nth = team(blocks, (double)nc * np * (batch + 8));
         std::vector<std::vector<float>> m(nth, std::vector<float>((size_t)batch * np, 0.0f));
         std::vector<std::vector<float>> zbuf(nth, std::vector<float>((size_t)ROWS * np));
         std::vector<char> sat(nth, 0);
@@ -245,7 +248,7 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
         }
         for (int t = 0; t < nth; ++t) pre_sat |= sat[t] != 0;
         // P[parent] *= m / max m (0 where the message is all zero)
-        parallel_for(batch, std::min(nt, batch), [&](int, int b) {
+        parallel_for(batch, team(batch, (double)batch * np), [&](int, int b) {
             const float* mb = m[0].data() + (size_t)b * np;
             float* pp = P[c.parent].data() + (size_t)b * np;
             const float mmax = row_max(mb, np);

@@ -1,5 +1,8 @@
-"""`spynq bench stm`: CPU (numpy float, numpy fixed, native C++ -O3) against the FPGA
-(cycle-model estimate here, labelled with its II table and clock; measured on a board with the overlay loaded)."""
+"""`spynq bench stm`: the CPU rows (numpy cpu, the native float C++ on one thread and on
+every core), the fixed-point tiers (numpy golden; csim-O3, the kernel's C++ as a speed
+reference for csim) against the FPGA (cycle-model estimate here, labelled with its II
+table and clock; measured on a board with the overlay loaded), with the FPGA's speed-up
+over the fastest CPU row (spynq.bench)."""
 from __future__ import annotations
 
 from functools import partial
@@ -16,8 +19,8 @@ def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None
 
     rows = []
     backend, ol, note = session()
-    native, why_not = bench.native_row_available()
-    bench.progress(note + ("" if native else f"; no native row ({why_not})"))
+    csim_ok, why_not = bench.csim_row_available()
+    bench.progress(note + ("" if csim_ok else f"; no csim-O3 row ({why_not})"))
     builds = [b for b in workloads.ALL if names is None or b.__name__ in names]
     for build in builds:
         wl = build()
@@ -34,21 +37,24 @@ def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None
             cpu = partial(backends.run_cpu, wl.network, pops, ev)
             add("cpu", bench.time_call(cpu, repeats), "measured",
                 **(bench.energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
+            bench.native_rows(add, lambda threads: backends.infer(wl.network, pops, ev, "native", threads=threads),
+                              repeats)
             if golden:
                 add("golden", bench.time_call(lambda: backends.run_golden(wl.network, pops, ev), 1, 0),
                     "measured")
-            if native:
-                add("native-O3", bench.time_call(
+            if csim_ok:
+                add("csim-O3", bench.time_call(
                     lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"), repeats),
-                    bench.NATIVE_SOURCE)
+                    bench.CSIM_SOURCE)
             rep = cycles.stm_cycles(wl.network, pops, batch)
             add("fpga-model", rep.seconds, cycles.SCHEDULE.label, **rep.summary())
             if backend == "fpga":
                 seconds, info = bench.fpga_call(lambda: backends.infer(wl.network, pops, ev, "fpga", ol=ol), repeats)
                 add("fpga", seconds, info["source"], **info)
     out_dir = Path(out_dir)
-    bench.print_table(rows)
-    bench.write_json(rows, out_dir / "stm_bench.json", {"batch": batch, "sizes": list(sizes)})
+    meta = {"machine": bench.machine(), "batch": batch, "sizes": list(sizes)}
+    bench.print_table(rows, meta=meta)
+    bench.write_json(rows, out_dir / "stm_bench.json", meta)
     bench.plot(rows, out_dir / "stm_bench.png", f"STM inference, batch of {batch} evidence sets")
     print(f"wrote {out_dir / 'stm_bench.json'} and {out_dir / 'stm_bench.png'}")
     return rows
