@@ -27,6 +27,7 @@ V_LO = V_MIN / float(1 << C["LIF_V_FRAC"])  # -128
 V_HI = V_MAX / float(1 << C["LIF_V_FRAC"])  # 128 - 2^-16
 V_SAT, I_SAT = C["LIF_SS_V_SAT"], C["LIF_SS_I_SAT"]
 SCATTER_ELEMS = 1 << 16  # synaptic events per scatter chunk: its index and weight rows stay in L2
+LATE_BAND = 2  # steps per band of late events (their chunks skip deliveries past the end)
 
 
 class Clipped(NamedTuple):
@@ -56,13 +57,25 @@ def delayed_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarray | 
     spikes (batch, T, n_in) bool; weights (n_in, n_out) float or int (sums are exact in
     float64 for integer weights below 2^53); delays None, (n_in,) or (n_in, n_out).
     Deliveries past the last step are dropped. Returns float64 (batch, T, n_out).
+    """
+    return np.ascontiguousarray(sample_major_input(spikes, weights, delays, chunk))
 
-    Per-synapse delays: every event's row of n_out targets is one row of integer offsets
-    (d_ij * n_out + j) plus the event's base (b, t), scattered with np.add.at in event
-    order (b, t, i) into a buffer padded by min(max delay, T) steps (a delivery past T-1
-    lands in the padding and is cut off). Each target's terms are added in that order,
-    one at a time; on exactly representable inputs (every partial sum exact in float64)
-    the sums do not depend on the order at all.
+
+def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarray | None,
+                       chunk: int = SCATTER_ELEMS) -> np.ndarray:
+    """delayed_input as a (batch, T, n_out) float64 array that may be a view.
+
+    Per-synapse delays: the events (b, t, i) in np.nonzero order, each a row of n_out
+    integer offsets (d_ij * n_out + j, each input's synapses sorted by delay) plus the
+    event's base (b, t), scattered with np.add.at into a buffer padded by the largest
+    delay (capped at T): a delivery past T-1 lands in the padding and is cut off. A chunk
+    of events that all come late enough skips the deliveries that cannot arrive: it takes
+    only the first m columns, m the most synapses of any of its inputs with a delay below
+    T - t0 (t0 the chunk's earliest step; what else lands in the padding). A chunk stays
+    in L2 and within a few samples' buffers. The terms of one target x[b, t, j] are added
+    one at a time in the order of their events (t', i), as a plain event loop adds them;
+    on exactly representable inputs (every partial sum exact in float64) no order would
+    change the sums anyway.
     """
     batch, T, n_in = spikes.shape
     n_out = weights.shape[1]
@@ -78,37 +91,64 @@ def delayed_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarray | 
             x[:, d:, :] += (spikes[:, :T - d, sel].reshape(-1, sel.sum()).astype(float) @ w[sel]).reshape(
                 batch, T - d, n_out)
         return x
-    d = np.minimum(delays, T)  # >= T never arrives: all of them land in the padding
-    tt = T + int(d.max())
-    off = (d * n_out + np.arange(n_out)).astype(np.intp)  # (n_in, n_out) offsets within a sample's buffer
+    d = np.minimum(delays, T).astype(np.intp)  # >= T never arrives: all of them land in the padding
+    dmax = int(d.max())
+    tt = T + dmax
+    order = np.argsort(d, axis=1)  # each input's synapses by delay (ties in any order: one term per target)
+    ds = np.take_along_axis(d, order, 1)
+    off = ds * n_out + order  # (n_in, n_out) offsets from the event's own (b, t) row
+    ws = np.take_along_axis(w, order, 1)
+    # arrive[i, k]: synapses of input i with delay <= k, what an event k + 1 steps before the end needs
+    hist = np.bincount((np.arange(n_in)[:, None] * (dmax + 1) + ds).ravel(), minlength=n_in * (dmax + 1))
+    arrive = np.cumsum(hist.reshape(n_in, dmax + 1), axis=1)
     b, t, i = np.nonzero(spikes)
+    # late events (fewer than dmax steps to go) in bands of LATE_BAND steps, each band's
+    # chunks only as wide as its events need; a stable sort by band keeps each sample's
+    # events in (t, i) order, so every target still gets its terms in event order
+    band = np.maximum(t - (T - 1 - dmax), 0)
+    band = (band + LATE_BAND - 1) // LATE_BAND
+    order = np.argsort(band, kind="stable")
+    b, t, i, band = b[order], t[order], i[order], band[order]
+    cuts = np.concatenate(([0], np.flatnonzero(np.diff(band)) + 1, [len(t)]))
     base = (b * tt + t) * n_out
     xp = np.zeros(batch * tt * n_out)
     per = max(1, chunk // n_out)
-    idx = np.empty((min(per, len(b)), n_out), np.intp)
-    val = np.empty((min(per, len(b)), n_out))
-    for s in range(0, len(b), per):
-        ii = i[s:s + per]
-        n = len(ii)
-        np.take(off, ii, axis=0, out=idx[:n], mode="clip")  # "clip": an unbuffered out
-        idx[:n] += base[s:s + per, None]
-        np.take(w, ii, axis=0, out=val[:n], mode="clip")
-        np.add.at(xp, idx[:n].reshape(-1), val[:n].reshape(-1))
+    idx = np.empty(min(per, len(t)) * n_out, np.intp)
+    val = np.empty(min(per, len(t)) * n_out)
+    ifull, wfull = idx.reshape(-1, n_out).copy(), val.reshape(-1, n_out).copy()
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        for s in range(lo, hi, per):
+            e = min(s + per, hi)
+            ii = i[s:e]
+            n = e - s
+            left = T - int(t[s:e].min())  # steps from the chunk's earliest event to the end
+            m = n_out if left > dmax else int(arrive[ii, left - 1].max())
+            if m == 0:
+                continue
+            ix, vx = idx[:n * m].reshape(n, m), val[:n * m].reshape(n, m)
+            if m == n_out:
+                np.take(off, ii, axis=0, out=ix, mode="clip")  # "clip": an unbuffered out
+                ix += base[s:e, None]
+                np.take(ws, ii, axis=0, out=vx, mode="clip")
+            else:  # whole rows (take copies a strided source whole), then the first m columns
+                np.add(np.take(off, ii, axis=0, out=ifull[:n], mode="clip")[:, :m], base[s:e, None], out=ix)
+                np.copyto(vx, np.take(ws, ii, axis=0, out=wfull[:n], mode="clip")[:, :m])
+            np.add.at(xp, idx[:n * m], val[:n * m])
     return xp.reshape(batch, tt, n_out)[:, :T]
 
 
 def current_state(x: np.ndarray, beta: float) -> np.ndarray:
-    """I(t) = beta I(t-1) + x(t) from I(-1) = 0, in place over x (batch, T, n); the same
-    float operations, in the same order, as stepping it inside the neuron loop."""
-    tmp = np.empty_like(x[:, 0])
-    for t in range(1, x.shape[1]):
-        np.multiply(x[:, t - 1], beta, out=tmp)
-        np.add(tmp, x[:, t], out=x[:, t])
+    """I(t) = beta I(t-1) + x(t) from I(-1) = 0, in place over x (T, ...): the same float
+    operations, in the same order, as stepping it inside the neuron loop."""
+    tmp = np.empty_like(x[0])
+    for t in range(1, len(x)):
+        np.multiply(x[t - 1], beta, out=tmp)
+        np.add(tmp, x[t], out=x[t])
     return x
 
 
 def outside(a: np.ndarray, lo: float, hi: float, axes) -> np.ndarray:
-    """Per sample: whether any value of `a` lies outside [lo, hi]."""
+    """Whether any value of `a` over `axes` lies outside [lo, hi]."""
     return (a.min(axis=axes, initial=np.inf) < lo) | (a.max(axis=axes, initial=-np.inf) > hi)
 
 
@@ -118,26 +158,26 @@ def run_layer(layer, spikes_in: np.ndarray, clip: bool = False):
     not refractory, before reset) left [V_LO, V_HI], I_SAT where the current state I did
     (current-based layers, every step)."""
     p = layer.params
-    u = delayed_input(spikes_in, layer.weights, layer.delays)  # (batch, T, n), ours to overwrite
-    batch, T, n = u.shape
+    u = sample_major_input(spikes_in, layer.weights, layer.delays).transpose(1, 0, 2)  # (T, batch, n) view
+    T, batch, n = u.shape
     flags = np.zeros(batch, np.int64)
     if p.beta is not None:
         current_state(u, p.beta)
         if clip:
-            flags |= np.where(outside(u, V_LO, V_HI, (1, 2)), I_SAT, 0)
+            flags |= np.where(outside(u, V_LO, V_HI, (0, 2)), I_SAT, 0)
     v = np.zeros((batch, n))
     vmax = np.full((batch, n), -np.inf)
     vmin = np.full((batch, n), np.inf)  # only for the clip flags
-    out = np.zeros((batch, T, n), bool)
+    out = np.zeros((T, batch, n), bool)
     subtract = p.reset != "zero"
     if p.refractory == 0:  # every neuron integrates every step: no masks
         for t in range(T):
             np.multiply(v, p.alpha, out=v)
-            np.add(v, u[:, t], out=v)
+            np.add(v, u[t], out=v)
             np.maximum(vmax, v, out=vmax)
             if clip:
                 np.minimum(vmin, v, out=vmin)
-            s = out[:, t]
+            s = out[t]
             np.greater_equal(v, p.threshold, out=s)
             if subtract:
                 np.subtract(v, p.threshold, out=v, where=s)
@@ -152,12 +192,12 @@ def run_layer(layer, spikes_in: np.ndarray, clip: bool = False):
             np.subtract(ref, 1, out=ref)  # refractory neurons count down; active ones stay at 0
             np.maximum(ref, 0, out=ref)
             np.multiply(v, p.alpha, out=vi)
-            np.add(vi, u[:, t], out=vi)
+            np.add(vi, u[t], out=vi)
             np.copyto(v, vi, where=active)  # a refractory neuron holds V
             np.maximum(vmax, v, out=vmax, where=active)
             if clip:
                 np.minimum(vmin, v, out=vmin, where=active)
-            s = out[:, t]
+            s = out[t]
             np.greater_equal(v, p.threshold, out=s)
             s &= active
             if subtract:
@@ -165,10 +205,11 @@ def run_layer(layer, spikes_in: np.ndarray, clip: bool = False):
             else:
                 np.copyto(v, p.v_reset, where=s)
             np.copyto(ref, p.refractory, where=s)
+    spikes = np.ascontiguousarray(out.transpose(1, 0, 2))
     if not clip:
-        return out, v, vmax
+        return spikes, v, vmax
     flags |= np.where(outside(vmax, V_LO, V_HI, 1) | outside(vmin, V_LO, V_HI, 1), V_SAT, 0)
-    return out, v, vmax, flags
+    return spikes, v, vmax, flags
 
 
 def run(network: LifNetwork, rasters, clip: bool = False):
