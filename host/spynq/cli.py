@@ -7,6 +7,7 @@
   bench stm|lif|snnwm  CPU vs FPGA latency table, JSON and plot (snnwm: also op counts)
   resources            URAM/BRAM36/DSP/LUT/FF ledger per kernel and overlay, with its rules
   estimates            estimated FPGA latency of the benchmark workloads (II table, clock)
+  claims               the reproduction ledger: the papers' checkable claims, computed here
   demo                 the main job on the best backend present (make demo)
 """
 from __future__ import annotations
@@ -144,6 +145,20 @@ def cmd_estimates(args) -> int:
     return 0
 
 
+def cmd_claims(args) -> int:
+    import json
+
+    from . import claims
+
+    results = claims.run(args.paper or None)
+    if args.json:
+        print(json.dumps({"claims": [r.as_dict() for r in results], "summary": claims.summary(results),
+                          "by_kind": claims.summary_by_kind(results)}, indent=1))
+    else:
+        print(claims.table(results))
+    return 1 if claims.summary(results)["failed"] else 0
+
+
 def cmd_demo(args) -> int:
     from . import demo
 
@@ -234,6 +249,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--ii1", action="store_true", help="every loop at II=1 (what the first kernels assumed)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(fn=cmd_estimates)
+
+    c = sub.add_parser("claims", help="reproduction ledger: each paper claim, the paper's value, the value the "
+                                      "project's code computes, matches / differs / out of reach (exit 1 if one "
+                                      "failed to run)")
+    c.add_argument("--paper", default="", help="one paper (oli, aia, dalif, lnm, review, bidl, stca, ...)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(fn=cmd_claims)
 
     d = sub.add_parser("demo", help="the three kernels on the best backend present and golden: table, plots, "
                                      "summary (build/demo/index.md)")
