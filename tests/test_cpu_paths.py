@@ -164,3 +164,94 @@ def test_lif_clip_flags():
     _, c = lif_ref.run(net, r, clip=True)
     assert c.layers.tolist() == [2, 0] and c.per_layer[0].tolist() == [0, 0]
     assert c.per_layer[1].tolist() == [lif_ref.V_SAT, 0]
+
+
+# --------------------------------------------------------------------------- SNNWM loops
+
+
+def loop_collect(spikes, w2, segs):
+    """x[b, n, i] = sum_k w2[k] s[b, e_n - k, i], one term at a time."""
+    batch, T, n_in = spikes.shape
+    x = np.zeros((batch, len(segs), n_in))
+    for n, (_, _, e) in enumerate(segs):
+        for k, w in enumerate(w2):
+            if 0 <= e - k < T:
+                x[:, n] += w * spikes[:, e - k]
+    return x
+
+
+def loop_stage(layer, spikes_in):
+    """Per segment the current x W1 (row by row), per step the neuron update."""
+    batch, T, _ = spikes_in.shape
+    segs = snn_ref.segments(layer.mode, layer.L, T)
+    x = loop_collect(spikes_in, layer.w2, segs)
+    cur = np.stack([np.stack([x[b, n] @ layer.w1 for n in range(len(segs))]) for b in range(batch)])
+    p = layer.params
+    v = np.zeros((batch, layer.n_out))
+    vmax, vmin = np.full(v.shape, -np.inf), np.full(v.shape, np.inf)
+    out = np.zeros((batch, T, layer.n_out), bool)
+    seg_of = snn_ref.step_segment(segs, T)
+    for t in range(T):
+        v = p.decay * v + cur[:, seg_of[t]]
+        vmax, vmin = np.maximum(vmax, v), np.minimum(vmin, v)
+        s = v >= p.threshold
+        v = np.where(s, p.v_rest, v)
+        out[:, t] = s
+    i_out = ((cur < snn_ref.I_LO) | (cur > snn_ref.I_HI)).any(axis=(1, 2))
+    v_out = ((vmax > snn_ref.V_HI) | (vmin < snn_ref.V_LO)).any(axis=1)
+    flags = (np.where(v_out, snn_ref.V_SAT, 0) | np.where(i_out, snn_ref.I_SAT, 0)).astype(np.int64)
+    return out, v, vmax, x, flags
+
+
+@pytest.mark.parametrize("mode", ["window", "overlap"])
+def test_snnwm_stages_equal_the_loops(mode):
+    rng = np.random.default_rng(7)
+    for trial in range(8):
+        n_in, n_out, L, T = int(rng.integers(1, 40)), int(rng.integers(1, 30)), int(rng.integers(1, 7)), \
+            int(rng.integers(1, 20))
+        layer = WindowLayer(grid(rng, (n_in, n_out), 2.0), np.abs(grid(rng, L, 1.5)),
+                            SnnwmParams.from_decay(0.8125, threshold=0.5, v_rest=0.125), mode)
+        s = rng.random((int(rng.integers(2, 5)), T, n_in)) < rng.uniform(0.0, 0.6)
+        if trial == 0:
+            s[:] = False
+        got = snn_ref.run_layer(layer, s, clip=True)
+        want = loop_stage(layer, s)
+        for g, w_, name in zip(got, want, ("spikes", "v_last", "v_max", "x", "flags")):
+            assert same(g, w_), (mode, trial, name)
+        assert len(snn_ref.run_layer(layer, s)) == 4  # the default return is unchanged
+
+
+def test_snnwm_readout_equals_the_loop():
+    rng = np.random.default_rng(8)
+    ro = ReadoutLayer(grid(rng, (13, 5), 2.0), grid(rng, 9, 1.5))
+    s = rng.random((3, 8, 13)) < 0.4
+    segs = snn_ref.segments("readout", ro.K, 8)
+    x = loop_collect(s, ro.w2, segs)
+    o, xr, flags = snn_ref.run_readout(ro, s, clip=True)
+    assert same(xr, x) and same(o, np.stack([x[b, 0] @ ro.w1 for b in range(3)]))
+    assert flags.tolist() == [0, 0, 0]
+
+
+def test_snnwm_clip_flags():
+    T = 12
+    r = np.ones((2, T, 64), bool)
+    r[1] = False  # no input: no flag
+    # V: a strong negative current, V -> I / (1 - decay) far below -128; I itself in range
+    layer = WindowLayer(np.full((64, 1), -0.5), np.ones(4), SnnwmParams.from_decay(0.96875))
+    _, c = snn_ref.run(SnnwmNetwork([layer]), r, clip=True)
+    assert c.flags.tolist() == [snn_ref.V_SAT, 0] and c.layers.tolist() == [1, 0]
+    # I: 64 inputs x 4 taps x 7.9 x 7.9 x ... pushed past 32768 with large w2 (window sums)
+    big = WindowLayer(np.full((64, 1), -7.9), np.full(4, 7.9 * 4), SnnwmParams.from_decay(0.5))
+    _, c = snn_ref.run(SnnwmNetwork([big]), r, clip=True)
+    assert c.flags.tolist() == [snn_ref.V_SAT | snn_ref.I_SAT, 0]
+    # the readout stage's current: its bit is stage len(layers)
+    calm = WindowLayer(np.full((64, 4), 0.01), np.ones(2), SnnwmParams.from_decay(0.5, threshold=0.02))
+    net = SnnwmNetwork([calm], ReadoutLayer(np.full((4, 3), 7.9), np.full(T + 1, 7.9 * 200)))
+    res, c = snn_ref.run(net, r, clip=True)
+    assert res.spikes[0][0].any()  # the readout sees spikes
+    assert c.per_layer[0].tolist() == [0, 0] and c.per_layer[1].tolist() == [snn_ref.I_SAT, 0]
+    assert c.layers.tolist() == [2, 0]
+    # the same network with a small readout weight: nothing out of range
+    net.readout.w2 = np.ones(T + 1)
+    _, c = snn_ref.run(net, r, clip=True)
+    assert c.flags.tolist() == [0, 0]
