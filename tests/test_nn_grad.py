@@ -254,3 +254,30 @@ def test_non_learnable_parameters_get_no_gradient():
     g = jax.grad(lambda q: jnp.sum(net.apply(q, xs, xp=jnp)[0]))(p)
     assert all(float(g["1_bidl"][k]) == 0.0 for k in ("alpha", "beta", "v_th"))
     assert np.abs(np.asarray(g["0_linear"]["w"])).sum() > 0
+
+
+def test_scan_equals_the_unrolled_loop():
+    # Sequential.apply(scan=True): neuron layers under jax.lax.scan (training speed)
+    net = nn.Sequential(nn.Linear(4, 6), nn.PLIF(surrogate=nn.ATan()), nn.Linear(6, 3),
+                        nn.AIA(f="cached", channels=3), nn.TemporalAggregate("sum"))
+    p = net.init(6)
+    p["0_linear"]["w"] = p["0_linear"]["w"] * 4
+    p["2_linear"]["w"] = p["2_linear"]["w"] * 4
+    xs = jnp.asarray(rng(14).random((5, 2, 4)) < 0.5, dtype=jnp.float64)
+
+    def f(q, scan):
+        out, aux = net.apply(q, xs, xp=jnp, scan=scan)
+        return jnp.sum(out ** 2), aux
+
+    (la, aux_a), ga = jax.value_and_grad(lambda q: f(q, False), has_aux=True)(p)
+    (lb, aux_b), gb = jax.value_and_grad(lambda q: f(q, True), has_aux=True)(p)
+    assert float(la) == pytest.approx(float(lb), rel=1e-12)
+    for k in aux_a.records:
+        assert np.asarray(aux_a.records[k]["s"]).sum() > 0
+        np.testing.assert_array_equal(np.asarray(aux_a.records[k]["s"]), np.asarray(aux_b.records[k]["s"]))
+        np.testing.assert_allclose(np.asarray(aux_a.records[k]["v"]), np.asarray(aux_b.records[k]["v"]), rtol=1e-12,
+                                   atol=1e-12)
+    for k in ga:
+        for kk in ga[k]:
+            np.testing.assert_allclose(np.asarray(ga[k][kk]), np.asarray(gb[k][kk]), rtol=1e-10, atol=1e-12)
+    assert float(np.abs(np.asarray(ga["3_aia"]["beta"])).sum()) > 0

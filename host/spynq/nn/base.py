@@ -19,13 +19,18 @@ class Ctx:
     leave behind: per neuron layer the spikes, integrated membranes h and states v of
     every step (``records``), and in train mode BN's new running statistics (``updates``)."""
 
-    def __init__(self, xp=np, train: bool = False, seed: int = 0, merge_time: bool = False):
+    def __init__(self, xp=np, train: bool = False, seed: int = 0, merge_time: bool = False, scan: bool = False):
         self.xp = xp
         self.train = bool(train)
         self.seed = int(seed)
         self.merge_time = bool(merge_time)
+        self.scan = bool(scan)
         self.records: dict = {}
         self.updates: dict = {}
+
+    def sub(self) -> "Ctx":
+        """A context for one traced step (lax.scan body): same settings, own records."""
+        return Ctx(self.xp, self.train, self.seed, self.merge_time, self.scan)
 
     def record(self, name, s, h, v):
         r = self.records.setdefault(name, {"s": [], "h": [], "v": []})

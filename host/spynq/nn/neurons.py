@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ..errors import SpynqValueError
 from .base import Ctx, Layer
-from .ops import grad_times_input, spike, stop_gradient
+from .ops import grad_times_input, is_jax, spike, stop_gradient
 from .params import Param, as_param, effective
 from .surrogate import ATan, Rectangular, Surrogate
 
@@ -122,11 +122,28 @@ class Neuron(Layer):
         return a
 
     def seq(self, p, xs, ctx: Ctx):
+        if ctx.scan and is_jax(ctx.xp):
+            return self._scan(p, xs, ctx)
         state, ys = None, []
         for t in range(xs.shape[0]):
             y, state = self.step(p, state, xs[t], ctx)
             ys.append(y)
         return ctx.xp.stack(ys)
+
+    def _scan(self, p, xs, ctx: Ctx):
+        """The same step under jax.lax.scan: one traced step instead of T unrolled ones
+        (much shorter jit compiles for long T; the numbers are the step loop's)."""
+        import jax
+
+        def body(v, x):
+            sub = ctx.sub()
+            y, v2 = self.step(p, v, x, sub)
+            r = sub.records[self.name]
+            return v2, (y, r["s"][0], r["h"][0], r["v"][0])
+
+        _, (ys, S, H, V) = jax.lax.scan(body, self.initial_state(xs[0], ctx.xp), xs)
+        ctx.records[self.name] = {"s": S, "h": H, "v": V}  # already stacked [T, ...]
+        return ys
 
 
 class LIF(Neuron):
