@@ -121,3 +121,25 @@ def test_batches_larger_than_one_call_run_in_chunks():
     for a, b in ((whole.spikes, split.spikes), (whole.stage_status, split.stage_status)):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
+
+
+def test_cpu_reports_where_the_fixed_tiers_clip():
+    """The float path sets the kernel's bits where its value left the kernel's range: on
+    the review's LIF case and on the SNNWM window layer and readout, the same samples and
+    layers as golden; its numbers are the unclipped ones (4 spikes, not 1)."""
+    r = np.zeros((3, 40, 64), bool)
+    r[0, 0] = True
+    r[2, 0, :3] = True
+    r[1, ::2] = True
+    cpu, w = _run(lb.run, _lif_review_net(), r, "cpu")
+    gold = lb.run(_lif_review_net(), r, "golden")
+    for k in range(2):
+        np.testing.assert_array_equal(cpu.layer_status[k], gold.layer_status[k])
+    assert cpu.counts[0][0, 0] == 4 and len(w) == 1 and "fixed tiers would clip" in str(w[0].message)
+    for readout_only in (False, True):
+        net = _snnwm_net(readout_only)
+        sr = np.zeros((2, 39 if readout_only else 16, 60), bool)
+        sr[0] = True
+        cpu, w = _run(sb.run, net, sr, "cpu")
+        assert cpu.stage_status[0].tolist() == sb.run(net, sr, "golden").stage_status[0].tolist()
+        assert len(w) == 1

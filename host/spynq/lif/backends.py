@@ -153,7 +153,8 @@ def run(network: LifNetwork, rasters, backend: str = "auto", **opts) -> LifResul
         return native_lif.run(network, rasters, **opts)
     backend = resolve_backend(backend)
     if backend == "cpu":
-        res = reference.run(network, rasters)
+        res, clipped = reference.run(network, rasters, clip=True)
+        res.layer_status = clipped.per_layer  # where the float run left the kernel's range
     else:
         call, info, limits = runner.caller("lif_delay", backend, **opts)
         res = run_fixed(backend, network, rasters, lambda p, rw, T, batch: call(p.net, p.net_words, rw, T, batch),

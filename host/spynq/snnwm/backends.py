@@ -109,7 +109,8 @@ def run(network: SnnwmNetwork, rasters, backend: str = "auto", **opts) -> SnnwmR
         return native_snnwm.run(network, rasters, **opts)
     backend = resolve_backend(backend)
     if backend == "cpu":
-        res = reference.run(network, rasters)
+        res, clipped = reference.run(network, rasters, clip=True)
+        res.stage_status = clipped.per_layer  # where the float run left the kernel's range
     else:
         call, info, limits = runner.caller("snnwm", backend, **opts)
         res = run_fixed(backend, network, rasters, call, None, limits)
