@@ -15,6 +15,7 @@ from spynq.lif import reference as lif_ref
 from spynq.lif.model import random_network
 from spynq.snnwm import reference as snn_ref
 from spynq.snnwm.model import ReadoutLayer, SnnwmNetwork, SnnwmParams, WindowLayer
+from spynq.stm.model import LinearGaussian
 
 
 def grid(rng, shape, lim=7.9, frac=12):
@@ -255,3 +256,83 @@ def test_snnwm_clip_flags():
     net.readout.w2 = np.ones(T + 1)
     _, c = snn_ref.run(net, r, clip=True)
     assert c.flags.tolist() == [0, 0]
+
+
+# --------------------------------------------------------------------------- STM normaliser
+
+
+def stm_full_form(net, pops, ev):
+    """infer_weights with every edge's likelihood matrix over all N parent samples (no
+    distinct-value columns) and nothing cached: the formulation before the cache."""
+    from spynq.stm import reference as R
+
+    class Full(R._Edge):
+        def __init__(self, child, parent, cs, ps):
+            self.energy = R.edge_energy(child.dist)
+            self.cs, self.ps, self.inv, self.counts = np.asarray(cs), np.asarray(ps), None, None
+            self.rows = len(self.cs)
+            self.L, self.saturated = R.normalised_likelihood(child, parent, cs, ps)
+
+    orig = R.edge
+    R.edge = lambda c, p, cs, ps: Full(c, p, cs, ps)
+    try:
+        return R.infer_weights(net, pops, ev)
+    finally:
+        R.edge = orig
+
+
+def test_stm_distinct_value_columns_and_cache_change_nothing_but_rounding():
+    import stm_cases
+    from spynq.stm import reference as R
+
+    R.clear_cache()
+    compact = 0
+    for net, pops, ev in stm_cases.random_cases(25, seed=41):
+        w, st = R.infer_weights(net, pops, ev)
+        wf, stf = stm_full_form(net, pops, ev)
+        assert np.array_equal(st, stf)
+        np.testing.assert_allclose(w, wf, rtol=1e-12, atol=1e-15)  # sums reassociated
+        w2, st2 = R.infer_weights(net, pops, ev)  # from the cache: the same bits
+        assert same(w2, w) and np.array_equal(st2, st)
+        compact += any(R.edge(n, n.parent, pops[n.name], pops[n.parent.name]).inv is not None
+                       for n in net.post_order() if not n.observed and n.parent is not None)
+    assert compact >= 3  # cases with discrete parents were among them
+
+
+def test_stm_cache_is_keyed_on_the_populations(monkeypatch):
+    from spynq.stm import reference as R
+    from spynq.stm import workloads
+
+    R.clear_cache()
+    wl = workloads.multi_layer_causal()
+    pops = wl.network.sample(300, seed=2)
+    ev = wl.evidence(3, seed=1)
+    built = []
+    real = R._Edge.__init__
+    monkeypatch.setattr(R._Edge, "__init__", lambda self, *a: (built.append(a[0].name), real(self, *a))[1])
+    w1, _ = R.infer_weights(wl.network, pops, ev)
+    n_edges = len(built)
+    assert n_edges == 5  # B1, B2 -> A; C1, C2 -> B1; C3 -> B2
+    w1b, _ = R.infer_weights(wl.network, pops, ev[:1])  # batch of 1: nothing rebuilt
+    assert len(built) == n_edges
+    np.testing.assert_allclose(w1b[0], w1[0], rtol=1e-12)
+    pops["C1"][:] += 0.25  # changed in place: that edge (and only it) is rebuilt
+    w2, _ = R.infer_weights(wl.network, pops, ev)
+    assert built[n_edges:] == ["C1"] and not np.allclose(w2, w1)
+    np.testing.assert_allclose(w2, stm_full_form(wl.network, pops, ev)[0], rtol=1e-12, atol=1e-15)
+    wl.network.nodes["C2"].dist = LinearGaussian(0.8, 0.5, 0.9)  # a new likelihood for C2's edge
+    w3, _ = R.infer_weights(wl.network, pops, ev)
+    assert built[n_edges + 1:] == ["C2"]
+    np.testing.assert_allclose(w3, stm_full_form(wl.network, pops, ev)[0], rtol=1e-12, atol=1e-15)
+
+
+def test_stm_cache_is_bounded(monkeypatch):
+    from spynq.stm import reference as R
+    from spynq.stm import workloads
+
+    R.clear_cache()
+    wl = workloads.multi_layer_causal()
+    pops = wl.network.sample(200, seed=2)
+    monkeypatch.setattr(R, "CACHE_BYTES", 200 * 200 * 8 * 2)  # room for two of the three 200 x 200 matrices
+    R.infer_weights(wl.network, pops, wl.evidence(2, seed=1))
+    assert sum(e.nbytes for e in R._CACHE.values()) <= R.CACHE_BYTES and len(R._CACHE) >= 2

@@ -15,10 +15,23 @@ really zero. The fixed tiers' ST_UNDERFLOW (a count of UQ1.31 terms) has no floa
 
 Memory is bounded: the batch is processed in chunks of about CHUNK_ELEMS values per
 (rows, samples) array, and an edge's normalised likelihood matrix (child samples x parent
-samples) is computed once per call when it has at most MATRIX_ELEMS entries (every edge
-the kernel takes), else in row blocks of that size for each chunk.
+samples) is computed whole when it has at most MATRIX_ELEMS entries (every edge the
+kernel takes), else in row blocks of that size for each chunk.
+
+The normalised likelihood is evidence independent: a whole matrix is kept in a cache per
+population (keyed on the child's energy parameters and the child and parent sample
+arrays' contents, so changing a population in place is seen), up to CACHE_BYTES in all,
+least recently used first out; a later call on the same populations, whatever its batch,
+only pays the messages. A parent whose population repeats values (a discrete parent:
+its samples are states) gets one column per distinct value, its row sums weighted by how
+often each value occurs, and the message is spread back to the samples: the same maths
+with K columns instead of N (sums reassociated: within float rounding of the N-column
+form).
 """
 from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
 
 import numpy as np
 
@@ -33,12 +46,17 @@ E_CAP = U32_MAX / 2.0 ** _C["STM_ENERGY_FRAC"]  # the fixed tiers' saturated ene
 E_GUARD = E_CAP - _C["STM_SAT_GUARD_UNITS"]  # golden.SAT_GUARD in energy units
 CHUNK_ELEMS = 1 << 22  # 32 MB per float64 (rows, samples) array
 MATRIX_ELEMS = 1 << 24  # 128 MB: a 4096 x 4096 edge (STM_MAX_SAMPLES) is precomputed
+CACHE_BYTES = 1 << 29  # normalised likelihood matrices kept between calls (512 MB)
+BLOCK_ELEMS = 1 << 15  # entries per row block while a matrix is computed: its temporaries stay in L2
+_CACHE: OrderedDict = OrderedDict()  # key -> _Edge
 
 
 def _energy(dist_energy, child, parent) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
-        z = dist_energy(child, parent)
-    return np.minimum(np.nan_to_num(z, nan=E_CAP, posinf=E_CAP), E_CAP)
+        z = np.asarray(dist_energy(child, parent), float)
+    # capped at E_CAP, NaN and inf too (fmin takes the number where one side is NaN);
+    # energies are >= 0 (squares plus g >= 0, table entries >= 0), so no -inf to map
+    return np.fmin(z, E_CAP, out=z if z.flags.writeable and z.dtype == float else None)
 
 
 def _weights(E: np.ndarray, P: np.ndarray):
@@ -54,33 +72,95 @@ def _weights(E: np.ndarray, P: np.ndarray):
 def normalised_likelihood(child, parent, child_samples, parent_samples):
     """L[k, l] = P(c_k | x_l) / sum_l' P(c_k | x_l'): the evidence-independent part of eq. (8);
     and whether a row's minimum energy is past E_GUARD (the kernel's precompute flag)."""
-    z = _energy(edge_energy(child.dist), child_samples[:, None], parent_samples[None, :])
-    zmin = z.min(axis=1, keepdims=True)
-    L = np.exp(-(z - zmin))
-    return L / L.sum(axis=1, keepdims=True), bool((zmin > E_GUARD).any())
+    return _likelihood(edge_energy(child.dist), np.asarray(child_samples), np.asarray(parent_samples), None)
+
+
+def _likelihood(energy, cs, ps, counts):
+    """normalised_likelihood over the columns ps, each standing for counts[l] parent
+    samples (None: one each), computed in row blocks that stay in cache (per-row
+    reductions: the same values as on the whole matrix)."""
+    L = np.empty((len(cs), len(ps)))
+    saturated = False
+    rows = max(1, BLOCK_ELEMS // max(len(ps), 1))
+    for k in range(0, len(cs), rows):
+        blk = L[k:k + rows]
+        z = _energy(energy, cs[k:k + rows, None], ps[None, :])
+        zmin = z.min(axis=1, keepdims=True)
+        saturated |= bool((zmin > E_GUARD).any())
+        np.subtract(z, zmin, out=blk)
+        np.negative(blk, out=blk)
+        np.exp(blk, out=blk)
+        total = blk.sum(axis=1, keepdims=True) if counts is None else (blk @ counts)[:, None]
+        np.divide(blk, total, out=blk)
+    return L, saturated
+
+
+def _digest(*parts) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        if p is None:
+            h.update(b"-")
+            continue
+        a = np.ascontiguousarray(p)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.digest()
 
 
 class _Edge:
-    """The message of a hidden child to its parent, w @ L, with L whole or in row blocks."""
+    """The message of a hidden child to its parent, w @ L, with L whole or in row blocks,
+    over the parent's distinct values when it repeats them."""
 
     def __init__(self, child, parent, cs, ps):
-        self.child, self.parent, self.cs, self.ps = child, parent, cs, ps
-        self.rows = max(1, MATRIX_ELEMS // len(ps))
+        self.energy = edge_energy(child.dist)
+        self.cs = np.asarray(cs)
+        pu, inv = np.unique(ps, return_inverse=True)
+        if len(pu) < len(ps):  # repeated values (states): one column per value
+            self.ps, self.inv, self.counts = pu, inv.reshape(-1), np.bincount(inv.reshape(-1)).astype(float)
+        else:
+            self.ps, self.inv, self.counts = np.asarray(ps), None, None
+        self.rows = max(1, MATRIX_ELEMS // len(self.ps))
         self.L, self.saturated = None, False
-        if len(cs) <= self.rows:
-            self.L, self.saturated = normalised_likelihood(child, parent, cs, ps)
+        if len(self.cs) <= self.rows:
+            self.L, self.saturated = _likelihood(self.energy, self.cs, self.ps, self.counts)
         else:  # evidence independent: the flag is known before the first chunk
-            for k in range(0, len(cs), self.rows):
-                self.saturated |= normalised_likelihood(child, parent, cs[k:k + self.rows], ps)[1]
+            for k in range(0, len(self.cs), self.rows):
+                self.saturated |= _likelihood(self.energy, self.cs[k:k + self.rows], self.ps, self.counts)[1]
+
+    @property
+    def nbytes(self) -> int:
+        return 0 if self.L is None else self.L.nbytes
 
     def message(self, w: np.ndarray) -> np.ndarray:
         if self.L is not None:
-            return w @ self.L
-        m = np.zeros((len(w), len(self.ps)))
-        for k in range(0, len(self.cs), self.rows):
-            m += w[:, k:k + self.rows] @ normalised_likelihood(self.child, self.parent, self.cs[k:k + self.rows],
-                                                               self.ps)[0]
-        return m
+            m = w @ self.L
+        else:
+            m = np.zeros((len(w), len(self.ps)))
+            for k in range(0, len(self.cs), self.rows):
+                m += w[:, k:k + self.rows] @ _likelihood(self.energy, self.cs[k:k + self.rows], self.ps,
+                                                         self.counts)[0]
+        return m if self.inv is None else m[:, self.inv]
+
+
+def edge(child, parent, cs, ps) -> _Edge:
+    """The _Edge of child -> parent on these populations, from the cache when it is there."""
+    e = edge_energy(child.dist)
+    key = _digest(np.array([e.kind, MATRIX_ELEMS, BLOCK_ELEMS]), e.a, e.b, e.r, e.g, e.table, cs, ps)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    made = _Edge(child, parent, cs, ps)
+    if made.nbytes <= CACHE_BYTES:
+        _CACHE[key] = made
+        while sum(v.nbytes for v in _CACHE.values()) > CACHE_BYTES:
+            _CACHE.popitem(last=False)
+    return made
+
+
+def clear_cache() -> None:
+    """Forget every cached normalised likelihood (they are rebuilt on the next call)."""
+    _CACHE.clear()
 
 
 def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
@@ -88,7 +168,7 @@ def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
     ST_SATURATED), in float64."""
     ev = network.evidence_array(evidence)
     order = network.post_order()
-    edges = {n.name: _Edge(n, n.parent, pops[n.name], pops[n.parent.name])
+    edges = {n.name: edge(n, n.parent, pops[n.name], pops[n.parent.name])
              for n in order if not n.observed and n.parent is not None}
     pre_sat = any(e.saturated for e in edges.values())
     rows = max(1, CHUNK_ELEMS // max(len(pops[n.name]) for n in network.hidden_nodes))
