@@ -13,8 +13,8 @@ Rows (backend names):
   fpga-model   the cycle model's estimate (its source names the II table and clock)
   fpga         measured on a board
 The speed-up of each FPGA row is taken against the best (fastest per item) CPU row of
-the same workload and size, CPU_ROWS: cpu and the native rows; golden and csim-O3 compute
-the kernel's integers and are not CPU baselines.
+the same workload and size among cpu and the native rows (is_cpu_row); golden and csim-O3
+compute the kernel's integers and are not CPU baselines.
 """
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ def machine_line(m: dict | None = None) -> str:
 
 def speedups(rows: list[Row]) -> None:
     """Per workload and size: each FPGA row (fpga-model, fpga) gets extra
-    speedup_vs_best_cpu (against the fastest CPU_ROWS row per item, named in best_cpu) and
+    speedup_vs_best_cpu (against the fastest is_cpu_row row per item, named in best_cpu) and
     speedup_vs_numpy (against cpu)."""
     groups: dict = {}
     for r in rows:
