@@ -101,15 +101,8 @@ GRAD_NEURONS = {
 
 def learnable(net, params):
     """(layer, name) of every leaf that gets a gradient."""
-    out = []
-    for l in net.layers:
-        for k in params[l.name]:
-            if isinstance(l, nn.Neuron) and not l.specs[k].learn:
-                continue
-            if isinstance(l, nn.BatchNorm) and k in ("mean", "var"):
-                continue
-            out.append((l.name, k))
-    return out
+    mask = net.trainable(params)
+    return [(l, k) for l in mask for k, on in mask[l].items() if on]
 
 
 def fd_check(net, params, xs, loss_w, train=False, n_coords=4, seed=0, rtol=2e-5, atol=1e-8, jit=False):

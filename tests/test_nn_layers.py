@@ -425,6 +425,17 @@ def test_run_returns_lifresult_fields():
         net.run(rasters, p, backend="csim")
 
 
+def test_trainable_mask():
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm(4), nn.DALIF(), nn.Linear(4, 2), nn.BIDL(),
+                        nn.LIF(tau=nn.Param(value=2.0)))
+    m = net.trainable(net.init(0))
+    assert m["0_linear"] == {"w": True, "b": True}
+    assert m["1_batchnorm"] == {"gamma": True, "beta": True, "mean": False, "var": False}
+    assert m["2_dalif"] == {"v_th": False, "alpha": True, "beta": True}
+    assert m["4_bidl"] == {"v_th": False, "alpha": False, "beta": False}
+    assert m["5_lif"] == {"v_th": False, "tau": True}
+
+
 def test_container_rejects_bad_layouts():
     with pytest.raises(SpynqValueError):
         nn.Sequential(nn.Linear(2, 2), nn.TemporalAggregate(), nn.LIF())
@@ -519,6 +530,15 @@ def test_conv_and_pools_numpy_equal_lax(k, stride, pad, jnp):
         np.testing.assert_allclose(f(x, k, stride, np), np.asarray(f(jnp.asarray(x), k, stride, jnp)), rtol=1e-13)
 
 
+def test_structural_layers_numpy_equal_jax(jnp):
+    x = rng(17).normal(size=(4, 2, 3, 5, 5))
+    for layer in (nn.GlobalMaxPool(), nn.GlobalAvgPool(), nn.Flatten(), nn.TemporalAggregate("sum"),
+                  nn.TemporalAggregate("mean"), nn.TemporalAggregate("last")):
+        a = layer.seq({}, x, nn.Ctx())
+        b = layer.seq({}, jnp.asarray(x), nn.Ctx(jnp))
+        assert_same(a, b)
+
+
 # ---- no jax needed -----------------------------------------------------------------------
 
 def test_import_and_forward_without_jax():
@@ -547,3 +567,48 @@ def test_import_and_forward_without_jax():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+BOARD_NET = """
+net = nn.Sequential(nn.Conv2d(2, 4, 3, 1, 1), nn.BatchNorm(4), nn.PLIF(), nn.MaxPool2d(2), nn.Dropout(0.3),
+                    nn.Flatten(), nn.Linear(64, 10), nn.DALIF(), nn.Linear(10, 6), nn.AIA(f="cached", channels=6),
+                    nn.Linear(6, 5), nn.LIAF(), nn.Linear(5, 4), nn.LNM(), nn.Linear(4, 3), nn.BIDL(reset="soft"),
+                    nn.TemporalAggregate("mean"))
+p = net.init(0)
+r = np.random.default_rng(0).random((3, 6, 2, 8, 8)) < 0.4
+"""
+
+
+def test_forward_on_the_board_python_stack():
+    """The numpy path on the PYNQ image's stack (CPython 3.10, numpy 1.21.5): the venv that
+    tests/test_board_image.py builds under build/board-image/, when it is there; the
+    spikes there equal the spikes here."""
+    import tempfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    pys = sorted((repo / "build" / "board-image").glob("py3.10*/bin/python"))
+    if not pys:
+        pytest.skip("no board-image venv (tests/test_board_image.py builds it)")
+    code = "import sys, numpy as np\nfrom spynq import nn\n" + BOARD_NET + textwrap.dedent("""
+        assert sys.version_info[:2] == (3, 10) and np.__version__ == "1.21.5", (sys.version, np.__version__)
+        a = net.run(r, p, train=True, seed=2)
+        b = net.run(r, p, style="step")
+        f, fp = nn.fold_batchnorm(net, p)
+        c = f.run(r, fp)
+        assert all(np.array_equal(x, y) for x, y in zip(b.spikes, c.spikes))
+        assert "jax" not in sys.modules
+        np.save(sys.argv[1], np.concatenate([s.ravel() for s in b.spikes]))
+    """)
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "spikes.npy"
+        res = subprocess.run([str(pys[-1]), "-c", code, str(out)], capture_output=True, text=True, timeout=300,
+                             env={"PYTHONPATH": str(repo / "host"), "PATH": "/usr/bin:/bin"}, cwd=d)
+        assert res.returncode == 0, res.stderr
+        board = np.load(out)
+    env = {"nn": nn, "np": np}
+    exec(BOARD_NET, env)
+    b = env["net"].run(env["r"], env["p"], style="step")
+    here = np.concatenate([s.ravel() for s in b.spikes])
+    assert here.sum() > 0
+    np.testing.assert_array_equal(board, here)

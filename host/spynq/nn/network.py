@@ -66,6 +66,18 @@ class Sequential:
         rng = np.random.default_rng(seed)
         return {l.name: l.init(rng) for l in self.layers}
 
+    def trainable(self, params: dict) -> dict:
+        """The params pytree's shape with True where training updates the leaf: neuron
+        parameters with learn=True, weights, biases, BN gamma / beta (not its running
+        statistics, which ``Aux.updates`` carries). For an optimiser's mask."""
+        out = {}
+        for l in self.layers:
+            fixed = {k for k, spec in getattr(l, "specs", {}).items() if not spec.learn}
+            if isinstance(l, BatchNorm):
+                fixed |= {"mean", "var"}
+            out[l.name] = {k: k not in fixed for k in params[l.name]}
+        return out
+
     def reset_state(self) -> dict:
         """The state before the first step of a sample: nothing yet (each layer builds its
         initial state from the first input)."""

@@ -159,14 +159,16 @@ class LIF(Neuron):
     def _vr(self):
         return self.v_rest if self.v_rest is not None else self.v_rest_default
 
-    def _k_charge(self, v, x, inv_tau=None, tau=None):
+    def _charge_k(self, v, x, k):
+        """k = 1/tau (PLIF: sigmoid(w))."""
         vr = self._vr()
-        if self.decay_input:
-            return v + (x - (v - vr)) / tau if tau is not None else v + (x - (v - vr)) * inv_tau
-        return v - (v - vr) / tau + x if tau is not None else v - (v - vr) * inv_tau + x
+        return v + (x - (v - vr)) * k if self.decay_input else v - (v - vr) * k + x
 
     def charge(self, q, v, x, xp, ctx):
-        return self._k_charge(v, x, tau=q["tau"])
+        # divide by tau (not multiply by 1/tau): SpikingJelly's rounding
+        vr = self._vr()
+        tau = q["tau"]
+        return v + (x - (v - vr)) / tau if self.decay_input else v - (v - vr) / tau + x
 
 
 class PLIF(LIF):
@@ -179,7 +181,7 @@ class PLIF(LIF):
         self.specs["w"] = w if w is not None else Param(value=1.0 / float(tau0), fn="sigmoid", learn=True)
 
     def charge(self, q, v, x, xp, ctx):
-        return self._k_charge(v, x, inv_tau=q["w"])
+        return self._charge_k(v, x, q["w"])
 
 
 class DALIF(Neuron):
