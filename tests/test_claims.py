@@ -180,7 +180,7 @@ def test_kernel_network_costs():
     rng = np.random.default_rng(3)
     net = random_network(rng, [12, 8, 5], delay_mode=None)
     r = rng.random((2, 10, 12)) < 0.4
-    cs = nn_costs.lif_costs(net, r, backend="golden")
+    cs = nn_costs.kernel_costs(net, r, backend="golden")
     assert [c.shape for c in cs] == nn_costs.kernel_shapes(net)
     assert cs[0].acs == r.sum() * 8 / 2
     from spynq.lif import backends
@@ -189,6 +189,12 @@ def test_kernel_network_costs():
     assert cs[1].acs == np.asarray(res.spikes[0]).sum() * 5 / 2
     sw = snnwm_random(rng, [10, 6, 3], readout=True, T=8)
     assert [(s.n_in, s.n_out) for s in nn_costs.kernel_shapes(sw)] == [(10, 6), (6, 3)]
+    rs = rng.random((2, 8, 10)) < 0.4
+    cw = nn_costs.kernel_costs(sw, rs, backend="golden")
+    from spynq.snnwm import backends as sb
+
+    spikes = np.asarray(sb.run(sw, rs, "golden").spikes[0])
+    assert [c.acs for c in cw] == [rs.sum() * 6 / 2, spikes.sum() * 3 / 2]
 
 
 def test_energy_model():

@@ -3,7 +3,8 @@
 One shape class per synaptic layer kind, independent of where the layer lives:
 ``Linear(n_in, n_out)`` and ``Conv2d(c_in, c_out, k, stride, padding)`` at an input map
 (C, H, W). ``shapes_of`` derives them from a spynq.nn.Sequential, ``kernel_shapes`` from
-the kernels' LifNetwork / SnnwmNetwork (their weights are (n_in, n_out), no bias).
+the kernels' LifNetwork / SnnwmNetwork (their weights are (n_in, n_out), no bias), and
+``kernel_costs`` counts a run of those on a kernel backend.
 
 Per sample and per time step, a synaptic layer does
   dense MACs   every multiply of the dense layer, padded taps included (the usual count:
@@ -298,21 +299,32 @@ def kernel_shapes(network) -> list[Linear]:
     return [Linear(s.n_in, s.n_out, bias=False) for s in stages]
 
 
-def lif_costs(network, rasters, backend: str = "golden") -> list[LayerCost]:
-    """ACs per layer and sample of a LifNetwork on rasters (batch, T, n_in), from the
-    spikes measured on `backend` (each layer's input: the rasters, then the layer before)."""
-    from .lif import backends
+def kernel_costs(network, rasters, backend: str = "golden") -> list[LayerCost]:
+    """ACs per stage and sample of a LifNetwork or SnnwmNetwork on rasters (batch, T,
+    n_in), from the spikes measured on `backend` (each stage's input: the rasters, then
+    the spikes of the stage before): one accumulate per input spike and output, as a
+    per-step event-driven layer does. (The SNNWM window unit's own MAC / ADD counts,
+    which the kernel reports, are spynq.snnwm.counts.)"""
+    from .lif.model import LifNetwork
 
     r = np.asarray(rasters)
+    if isinstance(network, LifNetwork):
+        from .lif import backends
+    else:
+        from .snnwm import backends
+    shapes = kernel_shapes(network)
     res = backends.run(network, r, backend)
-    inputs = [r] + [np.asarray(s) for s in res.spikes[:-1]]
+    inputs = ([r] + [np.asarray(x) for x in res.spikes])[:len(shapes)]
     out = []
     B, T = r.shape[:2]
-    for i, (sh, s) in enumerate(zip(kernel_shapes(network), inputs)):
-        s = s.astype(np.int64)
-        out.append(LayerCost(f"layer{i}", sh, (sh.n_in,), (sh.n_out,), sh.params, sh.dense_macs() * T,
-                             acs=synops(sh, s) / B, input_rate=float(s.mean()), binary_input=True))
+    for i, (sh, x) in enumerate(zip(shapes, inputs)):
+        x = x.astype(np.int64)
+        out.append(LayerCost(f"stage{i}", sh, (sh.n_in,), (sh.n_out,), sh.params, sh.dense_macs() * T,
+                             acs=synops(sh, x) / B, input_rate=float(x.mean()), binary_input=True))
     return out
+
+
+lif_costs = kernel_costs
 
 
 def totals(layers: list[LayerCost]) -> dict:

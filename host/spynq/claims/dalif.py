@@ -111,8 +111,8 @@ def claims() -> list:
     L.append(Claim("dalif.params.cifar100", PAPER, "Table III", "Params, CIFAR-100 (CIFAR-style ResNet-18, "
                    "100 classes, assumed)", 11.3, tol=0.05,
                    compute=_params(3, 100, "cifar", "CIFAR ResNet-18, 100 classes"), unit="M",
-                   why_differs="CIFAR ResNet-18 with 100 classes has 11.22M; 11.3M matches neither it nor "
-                               "ResNet-19 (12.72M): the network of this row is unknown (note E14)"))
+                   why_differs="neither the CIFAR ResNet-18 with 100 classes nor ResNet-19 (12.72M, note 3.5) has "
+                               "11.3M: the network of this row is unknown (note E14)"))
     L.append(Claim("dalif.limit.lif", PAPER, "Eq.4 vs Eq.9", "alpha = 1/tau, beta = 1 - 1/tau gives vanilla LIF "
                    "(V_rest = 0) exactly", True, compute=_lif_limit))
     L.append(Claim("dalif.limit.if", PAPER, "Eq.9", "alpha = beta = 1 gives the IF neuron with hard reset", True,

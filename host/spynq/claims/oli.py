@@ -17,7 +17,7 @@ ARROWS = (
     ("1", "CIFAR10-DVS vs SpikingResformer", 81.2, 83.5, 2.3, ""),
     ("1", "DVS128 vs SpikingResformer", 91.8, 93.2, 1.4, ""),
     ("2", "C10 vs Spikformer", 95.19, 95.72, 0.53, ""),
-    ("2", "C100 vs Spikformer", 77.86, 78.78, 0.96, "78.78 - 77.86 = 0.92: the printed arrow is wrong (note E5)"),
+    ("2", "C100 vs Spikformer", 77.86, 78.78, 0.96, "the printed arrow is not the difference of the printed accuracies (note E5)"),
     ("2", "C10 vs QKFormer", 96.18, 96.76, 0.58, ""),
     ("2", "C100 vs QKFormer", 81.15, 82.21, 1.06, ""),
     ("2", "C10 vs SpikingResformer", 95.53, 96.45, 0.92, ""),
@@ -26,8 +26,8 @@ ARROWS = (
     ("3", "ImageNet acc vs QKFormer", 84.22, 85.40, 1.18, ""),
     ("3", "ImageNet acc vs SpikingResformer", 77.24, 78.11, 0.87, ""),
     ("3", "power (mJ) vs Spikformer", 11.58, 11.82, 0.24, ""),
-    ("3", "power (mJ) vs QKFormer (down)", 38.91, 36.75, -2.46, "36.75 - 38.91 = -2.16: the printed arrow is wrong "
-                                                                "(note E6)"),
+    ("3", "power (mJ) vs QKFormer (down)", 38.91, 36.75, -2.46, "the printed arrow is not the difference of the "
+                                                                "printed powers (note E6)"),
     ("3", "power (mJ) vs SpikingResformer (down)", 5.46, 5.43, -0.03, ""),
 )
 
@@ -96,8 +96,8 @@ def claims() -> list:
         Claim("oli.params.spikformer_8_512", PAPER, "Table 3", "Spikformer S-Trans-8-512 (ImageNet): 29.68M "
               "parameters", 29.68, tol=0.005, compute=_params(512, 8, 1000), unit="M",
               why_differs="the note's reading of the ImageNet Spikformer (SPS 3-64-128-256-512, 8 blocks, head "
-                          "1000) gives 29.70M, 0.07 % above the print: the SPS/head details of the ImageNet model "
-                          "differ slightly from this reading"),
+                          "1000) lands just above the print: some SPS / head detail of the ImageNet model differs "
+                          "from it (external architecture, not Oli's)"),
         Claim("oli.limit.identity", PAPER, "Eq.1-8", "Oli-N with identity modulation (f^A, G, f^V identity) is LIF "
               "(Eq.1-4)", True, out_of_reach="the Oli-N builder is not in the tree yet (spynq.nn has LIF; the Oli "
                                              "module with time-varying weights comes with the model builders)"),
