@@ -46,6 +46,7 @@ def faults():
     jobs.update({
         "short_src": CosimJob(H + "short_buffer", ("src", SHORT_N)),
         "short_dst": CosimJob(H + "short_buffer", ("dst", SHORT_N)),
+        "short_dst_word": CosimJob(H + "short_buffer", ("dst_word", SHORT_N)),
         "stray_before": CosimJob(H + "stray_pointer", ("before",)),
         "stray_unallocated": CosimJob(H + "stray_pointer", ("unallocated",)),
         "ok_before": CosimJob(H + "vscale_round_trip", (5, 7, 1)),
@@ -113,6 +114,20 @@ def test_output_buffer_one_beat_short_is_a_write_error_and_the_guard_is_untouche
     assert r["bresp"] == ["SLVERR"] and r["rresp"] == []
     assert len(r["after_end"]) >= 1024 and (r["after_end"] == GUARD_WORD).all()  # the write was refused
     np.testing.assert_array_equal(r["dst"], _expected(SHORT_N, 3, 2)[:SHORT_N - 1])  # the beats that fit
+
+
+@pytest.mark.cosim
+def test_output_buffer_one_word_short_keeps_the_words_that_fit(faults):
+    """The guard starts at the exact end for writes: of the last beat, the three words
+    inside the buffer land, the fourth is refused (a read may finish the beat instead)."""
+    r = faults["short_dst_word"].raise_for_error().value
+    assert r is not None, "the kernel wrote past the output buffer without an error"
+    (f,) = r["faults"]
+    assert (f["op"], f["where"], f["arg"], f["past_end"], f["nbytes"]) == ("write", "guard", "dst", 0, 4)
+    assert f["buffer_bytes"] == (4 * SHORT_N - 1) * 4
+    assert f"beat {SHORT_N - 1} of argument 'dst', 0 bytes past the end of its buffer" in r["message"]
+    assert (r["after_end"] == GUARD_WORD).all()
+    np.testing.assert_array_equal(r["dst"], _expected(SHORT_N, 3, 2).ravel()[:-1])
 
 
 @pytest.mark.cosim

@@ -70,7 +70,7 @@ class SimDdr:
         self.base, self.size = base, size
         self.mem = mmap.mmap(-1, size)
         self.faults: list[dict] = []
-        self.allocs: list[dict] = []    # {lo, hi (data, beat-rounded), guard_lo, guard_hi, name}
+        self.allocs: list[dict] = []    # {lo, end (of the data), hi (end rounded up to a beat), guard_lo, guard_hi, name}
         self.injected: list[dict] = []  # {lo, hi, resp, ops}
         self.namer = None               # (alloc, op) -> (argument name or None, its pointer): SimDevice
         self.pending = {"read": None, "write": None}  # resp of the access that just failed
@@ -98,7 +98,9 @@ class SimDdr:
                     "what": f"outside simulated DDR [0x{self.base:x}, 0x{self.base + self.size:x}): no slave decodes it"}
         if alloc is None:
             return {"resp": 2, "where": "unallocated", "what": "in simulated DDR that no allocation holds"}
-        if alloc["lo"] <= address and end <= alloc["hi"]:
+        # reads move whole beats (the last one may reach into the page slack after the data);
+        # a write's strobes say exactly which bytes it changes, so it must stay in the data
+        if alloc["lo"] <= address and end <= (alloc["hi"] if op == "read" else alloc["end"]):
             return None
         return {"resp": 2, "where": "guard", "alloc": alloc}
 
@@ -116,8 +118,8 @@ class SimDdr:
             if c.get("alloc") is not None:
                 a = c["alloc"]
                 arg, ptr = self.namer(a, op) if self.namer else (None, a["lo"])
-                rec.update(arg=arg, buffer=a["name"], pointer=ptr, buffer_bytes=a["hi"] - a["lo"],
-                           past_end=address - a["hi"] if address >= a["lo"] else None,
+                rec.update(arg=arg, buffer=a["name"], pointer=ptr, buffer_bytes=a["end"] - a["lo"],
+                           past_end=max(address, a["end"]) - a["end"] if address >= a["lo"] else None,
                            before_start=a["lo"] - address if address < a["lo"] else None)
             else:
                 rec["what"] = c.get("what", "")
@@ -132,6 +134,11 @@ class SimDdr:
         return self.mem[off:off + length]
 
     async def write(self, address: int, data: bytes) -> None:
+        a = next((a for a in self.allocs if a["lo"] <= address < a["end"] < address + len(data)), None)
+        if a is not None:  # the words inside the buffer land, the rest faults
+            keep = a["end"] - address
+            await self.write(address, data[:keep])
+            address, data = a["end"], data[keep:]
         self._fault("write", address, len(data))
         off = address - self.base
         self.mem[off:off + len(data)] = data

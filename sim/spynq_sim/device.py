@@ -21,8 +21,9 @@ Cache-coherence checks (documented behaviour, see sim/README.md):
 * A bus error response (RRESP/BRESP != OKAY) or a DPI glue error raises ``AxiBusError``
   at the AP_CTRL read that sees ap_done. The DDR model (``spynq_sim.bench.SimDdr``)
   answers DECERR outside simulated DDR and SLVERR in the guard regions: every allocation
-  has one unreadable, unwritable page before it and, after the end of its data (rounded
-  up to a 16-byte beat), the rest of its last page and one more page; ``inject_bus_error``
+  has one unreadable, unwritable page before it and, after the end of its data, the rest
+  of its last page and one more page (a read may finish the 16-byte beat its data ends
+  in; a write may not write a byte past the data); ``inject_bus_error``
   makes a buffer answer SLVERR or DECERR. ``AxiBusError.faults`` names the argument, the
   buffer and how far past its end (or before its start) each faulting access was.
 """
@@ -240,7 +241,7 @@ class SimDevice(Device):
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         nbytes = max(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, 1)
         size = -(-nbytes // PAGE) * PAGE
-        data_end = -(-nbytes // 16) * 16  # the kernel moves whole 16-byte beats
+        data_end = -(-nbytes // 16) * 16  # reads move whole 16-byte beats: the last may reach past nbytes
         guard_lo = self._next_addr
         addr = guard_lo + PAGE   # one guard page before the buffer
         guard_hi = addr + size + PAGE  # the rest of its last page and one more page after it
@@ -251,11 +252,11 @@ class SimDevice(Device):
         backing = np.zeros(size, dtype=np.uint8)
         bo = len(self._allocs) + 1
         self._allocs[bo] = alloc = _Alloc(bo, addr, size, nbytes, backing, shape, dtype)
-        ddr.add_alloc({"bo": bo, "lo": addr, "hi": addr + data_end, "guard_lo": guard_lo, "guard_hi": guard_hi,
+        ddr.add_alloc({"bo": bo, "lo": addr, "end": addr + nbytes, "hi": addr + data_end,
+                       "guard_lo": guard_lo, "guard_hi": guard_hi,
                        "name": f"#{bo} {alloc.shape} {alloc.dtype} at 0x{addr:x}"})
-        ddr.poke(guard_lo, np.full(PAGE // 4, GUARD_WORD, dtype="<u4").tobytes())
-        ddr.poke(addr, np.full(data_end // 4, POISON_WORD, dtype="<u4").tobytes())
-        ddr.poke(addr + data_end, np.full((guard_hi - addr - data_end) // 4, GUARD_WORD, dtype="<u4").tobytes())
+        ddr.poke(guard_lo, np.full((guard_hi - guard_lo) // 4, GUARD_WORD, dtype="<u4").tobytes())
+        ddr.poke(addr, np.full(size // 4, POISON_WORD, dtype="<u4").tobytes()[:nbytes])
         return PynqBuffer(shape, dtype, buffer=backing, offset=0, device=self,
                           device_address=addr, bo=bo, coherent=False)
 
