@@ -184,7 +184,8 @@ def run_cosim_jobs(iface: KernelInterface, adapter_sources: Sequence[str | Path]
                    *, backpressure: float = 0.2, seed: int = 1, extra_sys_path: Sequence[str] = (),
                    build_root: Path | None = None, waves: bool = False,
                    defines: dict | None = None, master_backpressure: float = 0.0) -> list[CosimResult]:
-    """Run several host jobs in one simulator launch; one result per job, in order.
+    """Run several host jobs in one simulator launch (and, after a crash, the jobs left in
+    another); one result per job, in order.
 
     Exceptions raised by host code are returned in each result (``result.exception``).
     If the simulator dies (a signal, an exit) or a launch passes ``timeout_s`` wall-clock
