@@ -141,6 +141,15 @@ def test_conv_synops_and_macs_against_brute_force(k, stride, padding, hw):
     assert int(sh.fanout((3,) + hw).sum()) == int(round(_ones_conv(sh, ones).sum())) <= sh.dense_macs((3,) + hw)
 
 
+def test_acs_from_a_rate():
+    sh = nn_costs.Conv2d(2, 3, 3, 2, 1)
+    ones = np.ones((4, 2, 9, 9))  # rate 1 over T = 4 steps: every real connection each step
+    assert nn_costs.acs_from_rate(sh, (2, 9, 9), 1.0, T=4) == nn_costs.synops(sh, ones)
+    assert nn_costs.acs_from_rate(nn_costs.Linear(10, 5), (10,), 0.2, T=3) == pytest.approx(0.2 * 50 * 3)
+    with pytest.raises(SpynqValueError, match="in \\[0, 1\\]"):
+        nn_costs.acs_from_rate(sh, (2, 9, 9), 1.5)
+
+
 def test_linear_counts_and_errors():
     sh = nn_costs.Linear(6, 4)
     s = np.zeros((2, 3, 6))

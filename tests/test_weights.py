@@ -269,3 +269,18 @@ def test_key_map_errors():
         W.from_state_dict(sd, net, {"conv.0": "nope"})
     with pytest.raises(SpynqValueError, match="no Flatten"):
         W.split_map(nn.Sequential(nn.Linear(2, 2)))
+
+
+def test_hand_written_map_for_named_modules():
+    """A residual block's named submodules (as SEW / spiking ResNets name them) mapped by
+    hand onto spynq layers: the docstring's example."""
+    net = nn.Sequential(nn.Conv2d(2, 2, 1, bias=False), nn.BatchNorm(2), nn.Flatten(), nn.Linear(2, 2), nn.PLIF(),
+                        nn.Conv2d(2, 2, 1, bias=False), nn.BatchNorm(2))
+    m = {"layer1.0.conv1": "0_conv2d", "layer1.0.bn1": "1_batchnorm", "fc": "3_linear", "layer1.0.sn1": "4_plif",
+         "layer1.0.downsample.0": "5_conv2d", "layer1.0.downsample.1": "6_batchnorm"}
+    p = net.init(2)
+    sd = W.to_state_dict(p, net, m)
+    assert "layer1.0.bn1.running_mean" in sd and "layer1.0.downsample.1.num_batches_tracked" in sd
+    q = W.from_state_dict(sd, net, m)
+    assert np.array_equal(q["1_batchnorm"]["mean"], sd["layer1.0.bn1.running_mean"])
+    assert np.array_equal(q["6_batchnorm"]["gamma"], sd["layer1.0.downsample.1.weight"])

@@ -13,7 +13,7 @@ Per sample and per time step, a synaptic layer does
                sum over input spikes of the spike's fan-out (n_out for a linear layer;
                for a conv the number of output positions that see the pixel, times C_out,
                so border pixels count fewer and padding none). A measured count, from the
-               spikes of a run (``synops``), or ``rate * dense MACs`` from a firing rate;
+               spikes of a run (``synops``), or ``acs_from_rate`` from a firing rate;
   MACs         on a real-valued input (the encoding layer, a LIAF layer's analog output):
                the dense MACs (every input multiplies; DA-LIF Table III counts the
                first layer so).
@@ -156,6 +156,15 @@ def synops(shape, spikes) -> int:
     f = shape.fanout(in_shape)
     per_input = s.reshape((-1,) + f.shape).astype(np.int64).sum(axis=0)
     return int(np.sum(per_input * f))
+
+
+def acs_from_rate(shape, in_shape, rate: float, T: int = 1) -> float:
+    """ACs of a spiking input with a mean firing rate (spikes per input element and step)
+    over T steps, when only the rate is known: rate x real connections x T (exact for a
+    uniform rate; a measured spike map gives ``synops``)."""
+    if not 0.0 <= rate <= 1.0:
+        raise SpynqValueError(f"rate={rate}: a firing rate per step is in [0, 1]")
+    return float(rate) * int(shape.fanout(tuple(in_shape)).sum()) * int(T)
 
 
 # ------------------------------------------------------------ from spynq.nn / kernels

@@ -39,7 +39,9 @@ module maps of the layouts the papers' code uses come from:
   ``bidl_map(net, modules)``         BIDL's Conv2dLif / FcLif modules: "<m>.p0.weight"
                                      (conv / linear), "<m>.norm.*" (BN on the conv
                                      output), "<m>.lif.alpha" ... (the neuron).
-or are written by hand for any other layout. Loading is strict: every key of the file
+or are written by hand for any other layout, e.g. a residual block's named modules:
+  {"layer1.0.conv1": "3_conv2d", "layer1.0.bn1": "4_batchnorm", "layer1.0.sn1": "5_plif"}
+places "layer1.0.bn1.running_mean" at params["4_batchnorm"]["mean"]. Loading is strict: every key of the file
 is placed or known to be ignorable, every spynq parameter is present, every shape
 agrees (a shape that differs only by size-1 axes, as BIDL's [1, C, 1, 1] channel
 parameters, is reshaped), else one error lists the offending keys.

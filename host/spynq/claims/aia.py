@@ -54,6 +54,36 @@ def _merge():
                                                "parameters as the LIF one")
 
 
+def _silent():
+    """AIA Sec. 2.3: "if o_j = 0 then w_ij is unchanged": inputs that never spike get a
+    zero weight gradient, under f'(x) = x (R1) and the cached variant."""
+    C.need_jax()
+    import jax
+    import jax.numpy as jnp
+    from jax.experimental import enable_x64
+
+    from .. import nn
+
+    n_in, n_out = 10, 6
+    rng = np.random.default_rng(12)
+    o = (rng.random((C.T_STEPS, C.BATCH, n_in)) < 0.5).astype(float)
+    o[..., :3] = 0.0  # three silent inputs
+    w = rng.normal(0.0, 0.8, (n_out, n_in))
+    c = rng.normal(size=(C.T_STEPS, C.BATCH, n_out))
+    out = []
+    with enable_x64():
+        for layer, p in ((nn.AIA(f="grad", name="n"), {"v_th": 1.0, "lam": 0.5}),
+                         (nn.AIA(f="cached", channels=n_out, name="n"), {"v_th": 1.0, "lam": 0.5, "beta": np.ones(n_out)})):
+            net = nn.Sequential(layer)
+            p = {k: jnp.asarray(v) for k, v in p.items()}
+            g = np.asarray(jax.grad(lambda W: jnp.sum(jnp.asarray(c) * net.apply({"n": p}, jnp.asarray(o) @ W.T,
+                                                                               xp=jnp)[0]))(jnp.asarray(w)))
+            out.append((float(np.max(np.abs(g[:, :3]))), float(np.max(np.abs(g[:, 3:])))))
+    ok = all(z == 0.0 and nz > 0.0 for z, nz in out)
+    return Measured(ok, "max |dW| on silent / active inputs: " + ", ".join(f"{z:g} / {nz:.3g}" for z, nz in out)
+                        + " (R1, cached)")
+
+
 def _grads(cached: bool):
     """AIA's weight gradients (Eq.6-7 for R1; Eq.8-9 for the cached variant) against
     JAX's autodiff of spynq.nn.AIA, one FC layer over T steps."""
@@ -122,6 +152,8 @@ def claims() -> list:
               "dw_ik^LIF (binary o), the gradient of f'(x) = x", True, compute=_grads(False)),
         Claim("aia.grad.cached", PAPER, "Eq.8-9", "Cached AIA: dL/dw_ij = o_j beta dw_ij^LIF, dL/dbeta = sum_k o_k "
               "w_ik dw_ik^LIF are the exact gradients", True, compute=_grads(True)),
+        Claim("aia.grad.silent", PAPER, "Sec. 2.3", "if o_j = 0 then w_ij is unchanged (silent inputs: zero weight "
+              "gradient)", True, compute=_silent),
         Claim("aia.acc", PAPER, "Tables 1-2", "VGG-9 accuracies: CIFAR10-DVS 83.90, N-Caltech101 80.07, N-CARS "
               "95.64 %; ablation LIF 82.5 / AIA 83.5 / cached 83.9 (CIFAR10-DVS)", 83.90, unit="%",
               out_of_reach="the DVS data sets and the VGG-9 layer list (not given)"),

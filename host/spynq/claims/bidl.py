@@ -103,6 +103,25 @@ def _closed_form():
                     f"{int(s.sum())} spikes; max |V - closed form| = {dv:g}")
 
 
+def _euler():
+    """Eq.2 (Euler step of Eq.1, the input index shifted to t as in Eq.6) against the
+    framework's procedure with alpha = 1 - dt/tau, beta = dt V_rest / tau and the input
+    gain r = R dt / (alpha tau) (no spikes: V_th out of reach)."""
+    from .. import nn
+
+    dt, tau, R, v_rest = 1.0, 5.0, 2.0, -0.3
+    alpha, beta = 1 - dt / tau, dt * v_rest / tau
+    r = R * dt / (alpha * tau)
+    xs = C.inputs(9, dyadic=False)
+    _, _, v = C.run_layer(nn.BIDL(alpha, beta, v_th=1e9), r * xs)
+    V, ref = np.zeros(xs.shape[1:]), []
+    for t in range(xs.shape[0]):
+        V = V + dt / tau * (-V + v_rest + R * xs[t])
+        ref.append(V)
+    d = float(np.max(np.abs(np.stack(ref) - v)))
+    return Measured(d < 1e-12, f"dt = 1, tau = 5, R = 2, V_rest = -0.3: max |procedure - Euler| = {d:.2g}")
+
+
 def _rmp_conservation():
     from .. import nn
 
@@ -192,6 +211,8 @@ def claims() -> list:
               "(0.089 vs 0.14, 26)", True, compute=lambda: 0.089 < min(0.14, 26.0), kind="arithmetic"),
         Claim("bidl.neuron.closed_form", PAPER, "Eq.6-10", "integrate, fire, hard reset, leak equals V^t = alpha "
               "((1 - F)(V + I) + F V_reset) + beta", True, compute=_closed_form),
+        Claim("bidl.neuron.euler", PAPER, "Eq.2-5", "alpha = 1 - dt/tau, beta = dt V_rest / tau, r = R dt / (alpha "
+              "tau) make the procedure the Euler step of Eq.1", True, compute=_euler),
         Claim("bidl.neuron.rmp", PAPER, "Eq.9", "soft reset (RMP) with alpha = 1, beta = 0 conserves charge: V^T + "
               "V_th sum F = sum I", True, compute=_rmp_conservation),
         Claim("bidl.iim_eim", PAPER, "Sec. 4, Fig.7", "internal (IIM) and external (EIM) iteration give the same "

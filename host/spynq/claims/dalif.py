@@ -52,6 +52,23 @@ def _if_limit():
     return C.same_dynamics(nn.DALIF(alpha=_raw(1.0), beta=_raw(1.0)), nn.BIDL(alpha=1.0, beta=0.0, v_th=1.0))
 
 
+def _aia_limit():
+    from .. import nn
+
+    return C.same_dynamics(nn.DALIF(alpha=_raw(1.0), beta=_raw(0.5)), nn.AIA(lam=0.5, f="identity"))
+
+
+def _surrogate():
+    from ..nn import DALIF
+
+    sg = DALIF().surrogate
+    x = np.linspace(-1.0, 1.0, 2001)  # x = V - V_th
+    g = np.asarray(sg.grad(x, np))
+    inside = np.abs(x) < 0.5
+    ok = bool(np.all(g[inside] == 1.0) and np.all(g[~inside] == 0.0))
+    return Measured(ok, f"1 on |V - V_th| < 0.5 ({int(inside.sum())} points), 0 elsewhere (edges: strict, note 3.2)")
+
+
 def _t1_beta():
     from .. import nn
 
@@ -117,6 +134,10 @@ def claims() -> list:
                    "(V_rest = 0) exactly", True, compute=_lif_limit))
     L.append(Claim("dalif.limit.if", PAPER, "Eq.9", "alpha = beta = 1 gives the IF neuron with hard reset", True,
                    compute=_if_limit))
+    L.append(Claim("dalif.limit.aia", PAPER, "Eq.9 vs AIA Eq.2", "alpha = 1, beta = lambda gives u = lambda u "
+                   "(1 - o) + x (the AIA baseline)", True, compute=_aia_limit))
+    L.append(Claim("dalif.surrogate", PAPER, "Eq.11", "rectangular surrogate, a = 1: gradient 1 within 0.5 of the "
+                   "threshold, 0 outside", True, compute=_surrogate))
     L.append(Claim("dalif.limit.t1", PAPER, "Sec. IV-D (ablation)", "at T = 1 beta has no effect (H^0 = 0) and its "
                    "gradient is 0", True, compute=_t1_beta))
     L.append(Claim("dalif.overhead", PAPER, "Sec. III (Eq.9)", "minimal additional parameters: 2 per spiking layer",
