@@ -324,7 +324,8 @@ def _required(layer, p: str, names: dict) -> bool:
 
 
 def _table(net, modules: dict, template: dict):
-    """torch key -> (layer, param, required) | IGNORED | Config, for every entry the map allows."""
+    """torch key -> (layer, param, required) | IGNORED | (Config, layer), for every
+    entry the map allows."""
     by_name = {l.name: l for l in net.layers}
     table = {}
     for prefix, lname in modules.items():
@@ -337,8 +338,10 @@ def _table(net, modules: dict, template: dict):
         for p in template[lname]:
             table[f"{prefix}.{inverse.get(p, p)}"] = (lname, p, _required(layer, p, names))
         for t, v in names.items():
-            if v is IGNORED or isinstance(v, Config):
+            if v is IGNORED:
                 table[f"{prefix}.{t}"] = v
+            elif isinstance(v, Config):
+                table[f"{prefix}.{t}"] = (v, lname)
     return table
 
 
@@ -372,12 +375,12 @@ def from_state_dict(flat: dict, net, modules: dict, strict: bool = True, params:
             unknown.append(key)
         elif dest is IGNORED:
             continue
-        elif isinstance(dest, Config):
-            lname = next(l for p, l in modules.items() if key.startswith(p + "."))
-            want = getattr(by_name[lname], dest.attr)
+        elif isinstance(dest[0], Config):
+            cfg, lname = dest
+            want = getattr(by_name[lname], cfg.attr)
             if not np.all(np.asarray(a) == want):
                 bad.append(f"{key} = {np.asarray(a).ravel()[:4].tolist()} but layer {lname} has "
-                           f"{dest.attr} = {want} (configuration: build the layer with the file's value)")
+                           f"{cfg.attr} = {want} (configuration: build the layer with the file's value)")
         else:
             lname, p, _ = dest
             out[lname][p] = _fit(a, np.asarray(template[lname][p]), key)
@@ -389,7 +392,7 @@ def from_state_dict(flat: dict, net, modules: dict, strict: bool = True, params:
         raise SpynqValueError(f"state dict: {len(unknown)} key(s) the map does not place: {sorted(unknown)[:8]}{hint}")
     if bad:
         raise SpynqValueError("state dict: " + "; ".join(bad))
-    missing = sorted(k for k, d in table.items() if isinstance(d, tuple) and d[2] and k not in seen)
+    missing = sorted(k for k, d in table.items() if isinstance(d, tuple) and len(d) == 3 and d[2] and k not in seen)
     if missing and strict:
         raise SpynqValueError(f"state dict: missing {len(missing)} key(s): {missing[:8]}")
     return out
@@ -401,16 +404,15 @@ def to_state_dict(params: dict, net, modules: dict) -> dict:
     configuration, left out)."""
     table = _table(net, modules, params)
     out = {}
+    by_name = {l.name: l for l in net.layers}
     for key, dest in table.items():
-        if isinstance(dest, tuple):
-            if dest[2]:
-                out[key] = np.asarray(params[dest[0]][dest[1]])
-        elif dest is IGNORED and key.rsplit(".", 1)[1] in DEFAULTS:
-            out[key] = DEFAULTS[key.rsplit(".", 1)[1]]()
-        elif isinstance(dest, Config):
-            lname = next(l for p, l in modules.items() if key.startswith(p + "."))
-            layer = next(l for l in net.layers if l.name == lname)
-            out[key] = np.asarray(getattr(layer, dest.attr), dtype=np.float64)
+        if dest is IGNORED:
+            if key.rsplit(".", 1)[1] in DEFAULTS:
+                out[key] = DEFAULTS[key.rsplit(".", 1)[1]]()
+        elif isinstance(dest[0], Config):
+            out[key] = np.asarray(getattr(by_name[dest[1]], dest[0].attr), dtype=np.float64)
+        elif dest[2]:
+            out[key] = np.asarray(params[dest[0]][dest[1]])
     return out
 
 

@@ -60,6 +60,8 @@ class Claim:
             raise SpynqValueError(f"claim {self.id}: kind {self.kind!r}, choose one of {KINDS}")
         if (self.compute is None) == (not self.out_of_reach):
             raise SpynqValueError(f"claim {self.id}: give either compute or out_of_reach (exactly one)")
+        if self.compute is not None and self.value is None:
+            raise SpynqValueError(f"claim {self.id}: a computed claim needs the paper's value to compare with")
         if not self.id.startswith(self.paper + "."):
             raise SpynqValueError(f"claim {self.id}: the id must start with its paper {self.paper!r}")
 
@@ -85,6 +87,8 @@ class Result:
 def _jsonable(v):
     if v is None or isinstance(v, (bool, str)):
         return v
+    if hasattr(v, "dtype") and v.dtype.kind == "b":
+        return bool(v)
     if isinstance(v, (int,)) or (hasattr(v, "dtype") and getattr(v, "dtype").kind in "iu"):
         return int(v)
     try:
