@@ -274,3 +274,21 @@ def test_scan_equals_the_unrolled_loop():
         for kk in ga[k]:
             np.testing.assert_allclose(np.asarray(ga[k][kk]), np.asarray(gb[k][kk]), rtol=1e-10, atol=1e-12)
     assert float(np.abs(np.asarray(ga["3_aia"]["beta"])).sum()) > 0
+
+
+def test_scan_passes_the_time_index():
+    class Drift(nn.Neuron):  # a time-varying charge: h = v + x + c[t]
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.specs["c"] = nn.Param(value=0.0)
+
+        def charge(self, q, v, x, xp, ctx):
+            return v + x + xp.asarray(np.arange(6.0) / 10)[ctx.t]
+
+    net = nn.Sequential(Drift(v_th=0.7))
+    p = net.init(0)
+    xs = jnp.asarray(rng(15).random((6, 2, 3)) * 0.3)
+    a = net.apply(p, xs, xp=jnp)[1].records["0_drift"]["h"]
+    b = net.apply(p, xs, xp=jnp, scan=True)[1].records["0_drift"]["h"]
+    assert np.asarray(net.apply(p, xs, xp=jnp)[0]).sum() > 0
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-13)

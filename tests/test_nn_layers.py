@@ -365,6 +365,35 @@ def test_layer_by_layer_equals_step_by_step():
         assert all(aux_a.records[k]["s"].sum() > 0 for k in aux_a.records)
 
 
+class AddStep(nn.Layer):
+    """A time-varying map layer (as Oli's W_t): adds w[t] using ctx.t."""
+
+    def init(self, rng):
+        return {"w": np.arange(1.0, 9.0) / 8}
+
+    def forward(self, p, x, ctx):
+        return x + p["w"][ctx.t]
+
+
+def test_time_index_reaches_time_varying_layers():
+    net = nn.Sequential(AddStep(), nn.LIF(), AddStep(), nn.TemporalAggregate("sum"))
+    p = net.init(0)
+    xs = rng(18).normal(size=(8, 2, 3))
+    a, _ = net.apply(p, xs)
+    b, _ = net.apply(p, xs, style="step")
+    np.testing.assert_array_equal(a, b)
+    out, aux = nn.Sequential(AddStep()).apply({"0_addstep": p["0_addstep"]}, xs)
+    np.testing.assert_array_equal(out, xs + (np.arange(1.0, 9.0) / 8).reshape(8, 1, 1))
+
+
+def test_neuron_input_checks():
+    with pytest.raises(SpynqValueError, match="wants"):
+        nn.Sequential(nn.LIF()).apply({"0_lif": nn.LIF().init(None)}, np.zeros((2, 1, 3, 4)))
+    n = nn.DALIF(alpha=nn.Param(value=0.5, per="channel"), channels=4)
+    with pytest.raises(SpynqValueError, match="channels"):
+        nn.Sequential(n).apply({n.name or "0_dalif": n.init(None)}, np.zeros((2, 1, 3)))
+
+
 def test_step_api_streams_one_step_at_a_time():
     net = nn.Sequential(nn.Linear(6, 5), nn.LIF(), nn.Linear(5, 2), nn.AIA(f="identity"))
     p = drive(net.init(1))

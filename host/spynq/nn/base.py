@@ -25,12 +25,15 @@ class Ctx:
         self.seed = int(seed)
         self.merge_time = bool(merge_time)
         self.scan = bool(scan)
+        self.t = None  # the step being computed (None over merged time); time-varying layers read it
         self.records: dict = {}
         self.updates: dict = {}
 
-    def sub(self) -> "Ctx":
+    def sub(self, t=None) -> "Ctx":
         """A context for one traced step (lax.scan body): same settings, own records."""
-        return Ctx(self.xp, self.train, self.seed, self.merge_time, self.scan)
+        c = Ctx(self.xp, self.train, self.seed, self.merge_time, self.scan)
+        c.t = t
+        return c
 
     def record(self, name, s, h, v):
         r = self.records.setdefault(name, {"s": [], "h": [], "v": []})
@@ -68,10 +71,15 @@ class Layer:
         ctx.merge_time: BLAS blocks a [T*B] matmul differently from T [B] ones, so merging
         T into the batch is faster but equal to the step-by-step style only to rounding."""
         if not ctx.merge_time:
-            return ctx.xp.stack([self.forward(p, xs[t], ctx) for t in range(xs.shape[0])])
+            ys = []
+            for t in range(xs.shape[0]):
+                ctx.t = t
+                ys.append(self.forward(p, xs[t], ctx))
+            return ctx.xp.stack(ys)
         return self.merged(p, xs, ctx)
 
     def merged(self, p, xs, ctx: Ctx):
+        ctx.t = None
         T, B = xs.shape[:2]
         y = self.forward(p, xs.reshape((T * B,) + tuple(xs.shape[2:])), ctx)
         return y.reshape((T, B) + tuple(y.shape[1:]))

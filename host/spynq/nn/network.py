@@ -109,6 +109,7 @@ class Sequential:
             return x, Aux.of(ctx)
         state, ys = self.reset_state(), []
         for t in range(xs.shape[0]):
+            ctx.t = t
             y, state = self.step(params, state, xs[t], ctx)
             ys.append(y)
         aggregated = any(isinstance(l, TemporalAggregate) for l in self.layers)

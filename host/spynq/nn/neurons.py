@@ -11,7 +11,8 @@ Per step, with q the effective parameters (spynq.nn.params):
 with s replaced by stop_gradient(s) inside the reset when detach_reset=True. The state
 is v; it starts at v_init (v_reset for a hard reset, else 0, as SpikingJelly) for every
 sample of every call. Output: s, or for output="analog" (LIAF) act(tap), tap one of
-h (V_m), h-vth, r, v.
+h (V_m), h-vth, r, v. Default surrogate ATan(alpha=2) (STCA; snnTorch's default),
+rectangular (a = 1) for DA-LIF, AIA and BIDL (their papers / reference code).
 
 Charge rules:
     LIF    decay_input: h = v + (x - (v - v_rest)) / tau      else h = v - (v - v_rest)/tau + x
@@ -87,12 +88,22 @@ class Neuron(Layer):
         v0 = self.v_init if self.v_init is not None else self.v_rest_default
         return xp.full(x.shape, v0, dtype=x.dtype)
 
+    def _check_input(self, x):
+        if x.ndim not in (2, 4):
+            raise SpynqValueError(f"{self.name}: step input {tuple(x.shape)}, wants [B, N] or [B, C, H, W]")
+        if any(spec.per == "channel" for spec in self.specs.values()) and x.shape[1] != self.channels:
+            raise SpynqValueError(f"{self.name}: {x.shape[1]} channels in, per-channel parameters for {self.channels}")
+
     def values(self, p, xp, ndim):
         return {k: effective(spec, p[k], xp, ndim) for k, spec in self.specs.items()}
 
     def step(self, p, state, x, ctx: Ctx):
         xp = ctx.xp
-        v = self.initial_state(x, xp) if state is None else state
+        if state is None:
+            self._check_input(x)
+            v = self.initial_state(x, xp)
+        else:
+            v = state
         q = self.values(p, xp, x.ndim)
         h = self.charge(q, v, x, xp, ctx)
         s = spike(h - q["v_th"], self.surrogate, xp, self.strict)
@@ -126,6 +137,7 @@ class Neuron(Layer):
             return self._scan(p, xs, ctx)
         state, ys = None, []
         for t in range(xs.shape[0]):
+            ctx.t = t
             y, state = self.step(p, state, xs[t], ctx)
             ys.append(y)
         return ctx.xp.stack(ys)
@@ -135,13 +147,15 @@ class Neuron(Layer):
         (much shorter jit compiles for long T; the numbers are the step loop's)."""
         import jax
 
-        def body(v, x):
-            sub = ctx.sub()
+        def body(v, xt):
+            x, t = xt
+            sub = ctx.sub(t)  # t traced: index arrays with it, no Python branching on it
             y, v2 = self.step(p, v, x, sub)
             r = sub.records[self.name]
             return v2, (y, r["s"][0], r["h"][0], r["v"][0])
 
-        _, (ys, S, H, V) = jax.lax.scan(body, self.initial_state(xs[0], ctx.xp), xs)
+        steps = ctx.xp.arange(xs.shape[0])
+        _, (ys, S, H, V) = jax.lax.scan(body, self.initial_state(xs[0], ctx.xp), (xs, steps))
         ctx.records[self.name] = {"s": S, "h": H, "v": V}  # already stacked [T, ...]
         return ys
 

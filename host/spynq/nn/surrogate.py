@@ -68,7 +68,8 @@ class Sigmoid(Surrogate):
 class DynamicTanh(Surrogate):
     """The review's dynamic surrogate (Eq.5): phi(x) = 0.5 tanh(K x) + 0.5, so
     phi'(x) = (K/2)(1 - tanh^2(K x)), peak K/2 at x = 0. K follows ``k_schedule`` over
-    epochs: build one per epoch with ``DynamicTanh.at_epoch`` (a new K retraces JAX)."""
+    epochs: set ``neuron.surrogate = DynamicTanh.at_epoch(i, N, k_min, k_max)`` each epoch
+    (K is static: a jitted step function must be rebuilt, i.e. jax.jit again, per epoch)."""
     k: float = 1.0
 
     def grad(self, x, xp):
