@@ -93,9 +93,10 @@ def test_cli(capsys):
     d = json.loads(capsys.readouterr().out)
     assert {c["paper"] for c in d["claims"]} == {"dalif"}
     assert sum(d["summary"].values()) == len(d["claims"]) and d["summary"]["failed"] == 0
-    assert main(["claims", "--paper", "lnm"]) == 0
+    assert main(["claims", "--paper", "lnm", "--details"]) == 0
     out = capsys.readouterr().out
-    assert "lnm" in out and "3 claims:" in out
+    assert "3 claims: 2 matches, 0 differs, 1 out of reach" in out
+    assert "claim: the linear polynomial" in out and "how:   tau = 2, 4" in out
 
 
 # ------------------------------------------------------------------------- nn_costs

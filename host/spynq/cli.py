@@ -17,6 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from .errors import SpynqValueError
+
 
 def backends_present() -> dict[str, str]:
     """Backend -> why it is (not) available here."""
@@ -103,6 +105,8 @@ def cmd_snnwm(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.kernel != "stm" and (args.sizes is not None or args.workloads):
+        raise SpynqValueError(f"--sizes and --workloads are options of bench stm, not bench {args.kernel}")
     if args.kernel == "snnwm":
         from .snnwm import study
 
@@ -115,7 +119,7 @@ def cmd_bench(args) -> int:
         return 0
     from .stm import bench
 
-    sizes = tuple(int(s) for s in args.sizes.split(","))
+    sizes = args.sizes or (1000, 2000, 4000)
     bench.run(Path(args.out), sizes=sizes, batch=args.batch, repeats=args.repeats,
               names=args.workloads.split(",") if args.workloads else None, golden=not args.no_golden)
     return 0
@@ -155,7 +159,7 @@ def cmd_claims(args) -> int:
         print(json.dumps({"claims": [r.as_dict() for r in results], "summary": claims.summary(results),
                           "by_kind": claims.summary_by_kind(results)}, indent=1))
     else:
-        print(claims.table(results))
+        print(claims.table(results, details=args.details))
     return 1 if claims.summary(results)["failed"] else 0
 
 
@@ -175,6 +179,11 @@ def positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"{v} must be at least 1")
     return v
+
+
+def positive_ints(text: str) -> tuple[int, ...]:
+    """argparse type for a comma-separated list of counts."""
+    return tuple(positive_int(t) for t in text.split(","))
 
 
 # Errors that are the user's input or this machine's set-up, not spynq bugs: one line,
@@ -228,7 +237,7 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="CPU vs FPGA latency")
     b.add_argument("kernel", choices=("stm", "lif", "snnwm"))
-    b.add_argument("--sizes", default="1000,2000,4000", help="STM sample counts")
+    b.add_argument("--sizes", type=positive_ints, default=None, help="STM sample counts (default 1000,2000,4000)")
     b.add_argument("--batch", type=positive_int, default=8)
     b.add_argument("--repeats", type=positive_int, default=3)
     b.add_argument("--workloads", default="", help="comma-separated subset")
@@ -255,6 +264,7 @@ def _parser() -> argparse.ArgumentParser:
                                       "failed to run)")
     c.add_argument("--paper", default="", help="one paper (oli, aia, dalif, lnm, review, bidl, stca, ...)")
     c.add_argument("--json", action="store_true")
+    c.add_argument("--details", action="store_true", help="each claim's statement and how its value was obtained")
     c.set_defaults(fn=cmd_claims)
 
     d = sub.add_parser("demo", help="the three kernels on the best backend present and golden: table, plots, "

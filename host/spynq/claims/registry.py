@@ -151,7 +151,10 @@ def summary_by_kind(results: list[Result]) -> dict:
     return {k: summary([r for r in results if r.claim.kind == k]) for k in KINDS}
 
 
-def table(results: list[Result], width: int = 60) -> str:
+def table(results: list[Result], details: bool = False) -> str:
+    """The ledger as text: one row per claim (paper, claim, where, paper value,
+    reproduced, status and why); details=True adds the statement and how the value was
+    obtained under each row; then the summary per paper and per kind."""
     rows = [("paper", "claim", "where", "paper value", "reproduced", "status")]
     for r in results:
         c = r.claim
@@ -165,8 +168,18 @@ def table(results: list[Result], width: int = 60) -> str:
         lines.append("  ".join(row[j].ljust(w[j]) for j in range(5)) + "  " + row[5])
         if i == 0:
             lines.append("  ".join("-" * w[j] for j in range(5)) + "  " + "-" * 6)
+        elif details:
+            r = results[i - 1]
+            lines.append(" " * (w[0] + 2) + f"claim: {r.claim.statement}")
+            if r.note:
+                lines.append(" " * (w[0] + 2) + f"how:   {r.note}")
     s = summary(results)
     lines.append("")
+    papers = list(dict.fromkeys(r.claim.paper for r in results))
+    if len(papers) > 1:
+        for p in papers:
+            sp = summary([r for r in results if r.claim.paper == p])
+            lines.append(f"{p:8s} " + ", ".join(f"{n} {k}" for k, n in sp.items() if k != "failed" or n))
     lines.append(f"{len(results)} claims: " + ", ".join(f"{n} {k}" for k, n in s.items()))
     for kind, sk in summary_by_kind(results).items():
         n = sum(sk.values())
