@@ -452,6 +452,9 @@ def test_run_returns_lifresult_fields():
     assert res.predict().shape == (5,)
     with pytest.raises(SpynqValueError, match="item 3"):
         net.run(rasters, p, backend="csim")
+    for bad in (rasters[0], rasters[:, :0], np.full((5, 9, 16), np.nan)):
+        with pytest.raises(SpynqValueError):
+            net.run(bad, p)
 
 
 def test_trainable_mask():

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import SpynqValueError
+from ..validate import real_array
 from .base import Ctx, Layer
 from .layers import BatchNorm, Conv2d, Linear, TemporalAggregate, fold_bn
 
@@ -138,9 +139,10 @@ class Sequential:
         where = self.placement(backend)
         if params is None:
             params = self.init(0)
-        x = np.asarray(rasters, dtype=np.float64)
-        if x.ndim < 3:
-            raise SpynqValueError(f"rasters: shape {x.shape}, wants (batch, T, ...)")
+        x = real_array(rasters, "rasters")
+        if x.ndim not in (3, 5) or 0 in x.shape[:2]:
+            raise SpynqValueError(f"rasters: shape {x.shape}, wants (batch, T, n) or (batch, T, C, H, W) with "
+                                  "at least one sample and one step")
         xs = x if time_major else np.swapaxes(x, 0, 1)
         t0 = time.perf_counter()
         out, aux = self.apply(params, xs, xp=np, train=train, seed=seed, style=style, merge_time=merge_time)
