@@ -13,6 +13,9 @@ import importlib
 from ..errors import SpynqValueError
 from .registry import Claim, Measured, OutOfReach, Result, evaluate, fmt, summary, summary_by_kind, table  # noqa: F401
 
+__all__ = ["PAPERS", "Claim", "Measured", "OutOfReach", "Result", "claims", "evaluate", "fmt", "module", "run",
+           "summary", "summary_by_kind", "table", "titles"]
+
 # papers in the order of the notes (models_neurons.md sections 1-7)
 PAPERS = ("oli", "aia", "dalif", "lnm", "review", "bidl", "stca")
 

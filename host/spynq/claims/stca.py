@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import _common as C
-from .registry import Claim, Measured
+from .registry import Claim, Measured, OutOfReach
 
 PAPER = "stca"
 TITLE = "STCA-SNN: temporal-channel joint self-attention"
@@ -46,13 +46,15 @@ def _k_limits():
 
 def _atan(what):
     def f():
-        from scipy.integrate import quad
-
         from ..nn import ATan
 
         sg = ATan(alpha=2.0)
         if what == "peak":
             return Measured(float(sg.grad(np.asarray(0.0), np)), "alpha = 2 (SpikingJelly's default; the paper gives none)")
+        try:
+            from scipy.integrate import quad
+        except ImportError:
+            raise OutOfReach("needs scipy (quadrature)") from None
         val, err = quad(lambda x: float(sg.grad(np.asarray(x), np)), -math.inf, math.inf)
         return Measured(val, f"quadrature over R (error estimate {err:.1g})")
     return f
