@@ -644,3 +644,16 @@ def test_forward_on_the_board_python_stack():
     here = np.concatenate([s.ravel() for s in b.spikes])
     assert here.sum() > 0
     np.testing.assert_array_equal(board, here)
+
+
+def test_jax_is_a_training_extra_not_a_runtime_dependency():
+    import tomllib
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    proj = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    assert not any(d.lower().startswith(("jax", "jaxlib")) for d in proj["dependencies"])
+    assert any(d.startswith("jax") for d in proj["optional-dependencies"]["train"])
+    pins = [l.split("==") for l in (repo / "requirements.txt").read_text().splitlines() if l.startswith(("jax", "numpy"))]
+    pins = dict(pins)
+    assert pins["numpy"] == "1.26.4" and pins["jax"] == pins["jaxlib"]
