@@ -101,16 +101,18 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     # arrive[i, k]: synapses of input i with delay <= k, what an event k + 1 steps before the end needs
     hist = np.bincount((np.arange(n_in)[:, None] * (dmax + 1) + ds).ravel(), minlength=n_in * (dmax + 1))
     arrive = np.cumsum(hist.reshape(n_in, dmax + 1), axis=1)
-    b, t, i = np.nonzero(spikes)
+    bt, i = np.divmod(np.flatnonzero(spikes), n_in)  # events in (b, t, i) order (3-D nonzero is 3x slower)
+    b = bt // T
+    t = bt - b * T
     # late events (fewer than dmax steps to go) in bands of LATE_BAND steps, each band's
     # chunks only as wide as its events need; a stable sort by band keeps each sample's
     # events in (t, i) order, so every target still gets its terms in event order
-    band = np.maximum(t - (T - 1 - dmax), 0)
-    band = (band + LATE_BAND - 1) // LATE_BAND
-    order = np.argsort(band, kind="stable")
-    b, t, i, band = b[order], t[order], i[order], band[order]
+    band = (np.maximum(t - (T - 1 - dmax), 0) + LATE_BAND - 1) // LATE_BAND
+    small = np.uint8 if dmax < 255 * LATE_BAND else np.uint16 if dmax < 65535 * LATE_BAND else np.intp
+    order = np.argsort(band.astype(small), kind="stable")  # a radix sort for small integer keys
+    t, i, band = t[order], i[order], band[order]
+    base = (bt[order] + b[order] * dmax) * n_out  # (b * (T + dmax) + t) * n_out
     cuts = np.concatenate(([0], np.flatnonzero(np.diff(band)) + 1, [len(t)]))
-    base = (b * tt + t) * n_out
     xp = np.zeros(batch * tt * n_out)
     per = max(1, chunk // n_out)
     idx = np.empty(min(per, len(t)) * n_out, np.intp)
