@@ -2,8 +2,8 @@
 
 LIF and SNNWM: identical spikes, counts and membranes (compared exactly) on networks whose
 weights and decays are on the kernel's grid (multiples of 2^-12 and 2^-16), where the
-native float32 delay rings (LIF) and float64 sums (SNNWM) are exact and the float64
-neuron updates round as numpy's: random networks with every delay mode, delays past the
+native float32 delay rings (LIF), float32 W1 storage and float64 sums (SNNWM) are exact
+and the float64 neuron updates round as numpy's: random networks with every delay mode, delays past the
 last step, refractory periods, both reset modes, the current state, window/overlap
 modes and the readout; one and two threads.
 

@@ -2,7 +2,7 @@
 the machine's g++ and called through ctypes (the "native" backend of every kernel).
 
   lif    event-driven delivery into delay rings, float32 sums, float64 neuron state
-  snnwm  window sums and row-wise x W1, float64
+  snnwm  window sums and row-wise x W1 over the non-zero sums, float64 (W1 stored float32)
   stm    importance sampling with the likelihood matrix evaluated in row blocks, float32
 
 Each kernel's source (``<k>_native.cpp`` here, shipped in the wheel) is compiled once per

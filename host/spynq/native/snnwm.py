@@ -1,5 +1,8 @@
 """The native SNNWM baseline (snnwm_native.cpp) behind spynq.snnwm.backends.run(..., "native").
 
+W1 is passed as float32: exact for weights on the kernel's 2^-12 grid (every spynq
+network); other weights are rounded to float32 first (the sums stay float64).
+
 Same semantics and counters as the cpu backend (spynq.snnwm.reference and .counts): the
 library returns the spikes, membranes, readout and the non-zero window sums per sample;
 the W2 additions and membrane accesses follow from the input spikes and the segment
@@ -43,7 +46,7 @@ def run(network, rasters, threads: int | None = 0):
     t0 = time.perf_counter()
     stages = list(network.layers) + ([network.readout] if network.readout is not None else [])
     modes = [_MODES[s.mode] for s in network.layers] + ([2] if network.readout is not None else [])
-    w1 = [np.ascontiguousarray(s.w1, np.float64) for s in stages]
+    w1 = [np.ascontiguousarray(s.w1, np.float32) for s in stages]  # exact on the 2^-12 grid
     w2 = [np.ascontiguousarray(s.w2, np.float64) for s in stages]
     dparams = double_array(v for s in network.layers for v in (s.params.decay, s.params.threshold, s.params.v_rest))
     if network.readout is not None:
