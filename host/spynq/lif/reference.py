@@ -26,7 +26,7 @@ from .result import LifResult
 V_LO = V_MIN / float(1 << C["LIF_V_FRAC"])  # -128
 V_HI = V_MAX / float(1 << C["LIF_V_FRAC"])  # 128 - 2^-16
 V_SAT, I_SAT = C["LIF_SS_V_SAT"], C["LIF_SS_I_SAT"]
-SCATTER_ELEMS = 1 << 16  # synaptic events per scatter chunk: its index and weight rows stay in L2
+SCATTER_ELEMS = 1 << 16  # synaptic events per scatter chunk (1 MB of index and weight rows)
 LATE_BAND = 2  # steps per band of late events (their chunks skip deliveries past the end)
 
 
@@ -65,14 +65,14 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
                        chunk: int = SCATTER_ELEMS) -> np.ndarray:
     """delayed_input as a (batch, T, n_out) float64 array that may be a view.
 
-    Per-synapse delays: the events (b, t, i) in np.nonzero order, each a row of n_out
+    Per-synapse delays: the events (b, t, i) in raster order, each a row of n_out
     integer offsets (d_ij * n_out + j, each input's synapses sorted by delay) plus the
     event's base (b, t), scattered with np.add.at into a buffer padded by the largest
     delay (capped at T): a delivery past T-1 lands in the padding and is cut off. A chunk
     of events that all come late enough skips the deliveries that cannot arrive: it takes
     only the first m columns, m the most synapses of any of its inputs with a delay below
-    T - t0 (t0 the chunk's earliest step; what else lands in the padding). A chunk stays
-    in L2 and within a few samples' buffers. The terms of one target x[b, t, j] are added
+    T - t0 (t0 the chunk's earliest step; what else lands in the padding). A chunk's rows
+    fit in cache and its targets in a few samples' buffers. The terms of one target x[b, t, j] are added
     one at a time in the order of their events (t', i), as a plain event loop adds them;
     on exactly representable inputs (every partial sum exact in float64) no order would
     change the sums anyway.
