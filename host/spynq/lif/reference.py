@@ -27,7 +27,6 @@ V_LO = V_MIN / float(1 << C["LIF_V_FRAC"])  # -128
 V_HI = V_MAX / float(1 << C["LIF_V_FRAC"])  # 128 - 2^-16
 V_SAT, I_SAT = C["LIF_SS_V_SAT"], C["LIF_SS_I_SAT"]
 SCATTER_ELEMS = 1 << 16  # synaptic events per scatter chunk (1 MB of index and weight rows)
-LATE_BAND = 2  # steps per band of late events (their chunks skip deliveries past the end)
 
 
 class Clipped(NamedTuple):
@@ -65,17 +64,17 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
                        chunk: int = SCATTER_ELEMS) -> np.ndarray:
     """delayed_input as a (batch, T, n_out) float64 array that may be a view.
 
-    Per-synapse delays: the events (b, t, i) in raster order, each a row of n_out
-    integer offsets (d_ij * n_out + j, each input's synapses sorted by delay) plus the
-    event's base (b, t), scattered with np.add.at into a buffer padded by the largest
-    delay (capped at T): a delivery past T-1 lands in the padding and is cut off. A chunk
-    of events that all come late enough skips the deliveries that cannot arrive: it takes
-    only the first m columns, m the most synapses of any of its inputs with a delay below
-    T - t0 (t0 the chunk's earliest step; what else lands in the padding). A chunk's rows
-    fit in cache and its targets in a few samples' buffers. The terms of one target x[b, t, j] are added
-    one at a time in the order of their events (t', i), as a plain event loop adds them;
-    on exactly representable inputs (every partial sum exact in float64) no order would
-    change the sums anyway.
+    Per-synapse delays: every event (b, t, i) is a row of n_out integer offsets (d_ij *
+    n_out + j, each input's synapses sorted by delay) plus the event's base (b, t),
+    scattered with np.add.at into a buffer padded by the largest delay (capped at T): a
+    delivery past T-1 lands in the padding and is cut off. An event fewer than dmax + 1
+    steps before the end takes only the first m_e columns of its row, its synapses that
+    still arrive; events are grouped by m_e (a stable sort: raster order within a group)
+    and scattered in chunks whose rows fit in cache. The terms of one target x[b, t, j]
+    are added one at a time, in raster order except that late events come in their
+    groups; on exactly representable inputs (every partial sum exact in float64, e.g. the
+    kernel's Q3.12 weights) the order cannot change the sums, and tests/test_cpu_paths.py
+    checks them against the plain event loop.
     """
     batch, T, n_in = spikes.shape
     n_out = weights.shape[1]
@@ -104,29 +103,30 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     bt, i = np.divmod(np.flatnonzero(spikes), n_in)  # events in (b, t, i) order (3-D nonzero is 3x slower)
     b = bt // T
     t = bt - b * T
-    # late events (fewer than dmax steps to go) in bands of LATE_BAND steps, each band's
-    # chunks only as wide as its events need; a stable sort by band keeps each sample's
-    # events in (t, i) order, so every target still gets its terms in event order
-    band = (np.maximum(t - (T - 1 - dmax), 0) + LATE_BAND - 1) // LATE_BAND
-    small = np.uint8 if dmax < 255 * LATE_BAND else np.uint16 if dmax < 65535 * LATE_BAND else np.intp
-    order = np.argsort(band.astype(small), kind="stable")  # a radix sort for small integer keys
-    t, i, band = t[order], i[order], band[order]
+    # a late event (fewer than dmax + 1 steps to go) needs only its first `need` synapses;
+    # late events are grouped by that number (a stable sort: raster order within a group)
+    left = T - t
+    late = left <= dmax
+    need = np.full(len(t), n_out, np.intp)
+    need[late] = arrive[i[late], left[late] - 1]
+    key = need.astype(np.uint8 if n_out < 256 else np.uint16 if n_out < 65536 else np.intp)
+    order = np.argsort(key, kind="stable")  # a radix sort for small integer keys
+    i, need = i[order], need[order]
     base = (bt[order] + b[order] * dmax) * n_out  # (b * (T + dmax) + t) * n_out
-    cuts = np.concatenate(([0], np.flatnonzero(np.diff(band)) + 1, [len(t)]))
+    cuts = np.concatenate(([0], np.flatnonzero(np.diff(need)) + 1, [len(t)]))
     xp = np.zeros(batch * tt * n_out)
     per = max(1, chunk // n_out)
     idx = np.empty(min(per, len(t)) * n_out, np.intp)
     val = np.empty(min(per, len(t)) * n_out)
     ifull, wfull = idx.reshape(-1, n_out).copy(), val.reshape(-1, n_out).copy()
     for lo, hi in zip(cuts[:-1], cuts[1:]):
+        m = int(need[lo]) if hi > lo else 0  # every event of the group needs m columns
+        if m == 0:
+            continue
         for s in range(lo, hi, per):
             e = min(s + per, hi)
             ii = i[s:e]
             n = e - s
-            left = T - int(t[s:e].min())  # steps from the chunk's earliest event to the end
-            m = n_out if left > dmax else int(arrive[ii, left - 1].max())
-            if m == 0:
-                continue
             ix, vx = idx[:n * m].reshape(n, m), val[:n * m].reshape(n, m)
             if m == n_out:
                 np.take(off, ii, axis=0, out=ix, mode="clip")  # "clip": an unbuffered out
