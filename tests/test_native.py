@@ -7,7 +7,8 @@ and the float64 neuron updates round as numpy's: random networks with every dela
 last step, refractory periods, both reset modes, the current state, window/overlap
 modes and the readout; one and two threads.
 
-STM: float32 against float64. Per evidence set, max_l |w_native - w_cpu| <= 1e-5 *
+STM: float32 against float64, with the likelihood matrices over distinct parent values
+and kept between calls as in the cpu backend (and without the cache). Per evidence set, max_l |w_native - w_cpu| <= 1e-5 *
 max_l w_cpu on the paper's workloads (energies of a few units: float32's 2^-24 relative
 rounding, times the population sums) and <= 1e-3 on random networks with evidence far in
 the tails (energies up to the cap E_CAP = 65536, where float32 resolves 2^-8, so
@@ -134,6 +135,26 @@ def test_stm_native_impossible_evidence_saturates_like_cpu():
     cpu, res = stm.infer(wl.network, pops, ev, "cpu"), stm.infer(wl.network, pops, ev, "native")
     assert cpu.status[1] & ST_SATURATED and np.array_equal(res.status, cpu.status)
     assert np.all(np.isfinite(res.weights)) and _rel_dev(cpu, res).max() <= 1e-3
+
+
+def test_stm_native_cache_follows_the_populations():
+    """The kept likelihood matrices are keyed on the populations' contents: a call without
+    the cache gives the same numbers, and a population changed in place is seen."""
+    from spynq.native import stm as native_stm
+
+    wl = workloads.multi_layer_causal()
+    pops = wl.network.sample(300, seed=1)
+    ev = wl.evidence(3, seed=2)
+    native_stm.clear_cache()
+    first = stm.infer(wl.network, pops, ev, "native")
+    assert len(native_stm._CACHE) == 5  # one per hidden edge
+    again = stm.infer(wl.network, pops, ev, "native")
+    fresh = stm.infer(wl.network, pops, ev, "native", cache=False)
+    assert np.array_equal(first.weights, again.weights) and np.array_equal(first.weights, fresh.weights)
+    pops["C1"][:] = pops["C1"][::-1] + 0.5  # in place: a new population, same array object
+    moved = stm.infer(wl.network, pops, ev, "native")
+    cpu = stm.infer(wl.network, pops, ev, "cpu")
+    assert not np.allclose(moved.weights, first.weights) and _rel_dev(cpu, moved).max() <= 1e-5
 
 
 def test_native_threads_argument_is_checked():

@@ -1,9 +1,14 @@
 // STM importance-sampling inference (eq. 1-9) as a CPU user writes it, in float32: the
-// cpu backend's algorithm (spynq.stm.reference) node by node in post order, with the
-// evidence-independent likelihood of each hidden edge never stored: a block of child
-// rows is evaluated, normalised over the parent samples and added into the messages of
-// every evidence set at once (m[b] += w[b, k] / S_k * exp(-(z_k - min z_k))). Threads take
-// row blocks of that pass (it is ~all the work) and evidence sets elsewhere.
+// cpu backend's algorithm (spynq.stm.reference) node by node in post order.
+//
+// The evidence-independent part of each hidden edge, the likelihood normalised over the
+// parent samples, L[k, u] = exp(-(z_ku - min z_k)) / S_k, is one matrix per population
+// pair (spynq_native_stm_edge; spynq.native.stm caches it between calls, as the cpu
+// backend does), with one column per distinct parent value u (a discrete parent has
+// n_states, its row sums weighted by how often each occurs). Each call then pays the
+// evidence energies, the weights and the messages m = w L (spynq_native_stm_run),
+// spread back to the parent's samples. Threads take row blocks of L (both passes) and
+// evidence sets elsewhere.
 //
 // Energies are capped at E_CAP as in the cpu backend (NaN and inf too), a row or sample
 // minimum above E_GUARD sets ST_SATURATED, a weight sum <= 0 ST_ZERO_SUM.
@@ -37,13 +42,12 @@ inline float cap(float z, float e_cap) { return (z != z || z > e_cap) ? e_cap : 
 // (GAUSS), or Z[t * np + l] = table[s_l, t] (TABLE).
 struct EdgeTerms {
     std::vector<float> R, B, G, Z;
-    void build(const Node& c, const Node& p) {
-        const int np = p.n;
+    void build(const Node& c, const float* values, int np) {  // values: the parent's samples
         if (c.kind == KIND_GAUSS) {
             R.resize(np), B.resize(np), G.resize(np);
             for (int l = 0; l < np; ++l) {
-                int s = c.rows == 1 ? 0 : (int)p.samples[l];
-                float x = c.rows == 1 ? p.samples[l] : 0.0f;
+                int s = c.rows == 1 ? 0 : (int)values[l];
+                float x = c.rows == 1 ? values[l] : 0.0f;
                 R[l] = c.r[s];
                 B[l] = c.a[s] * x + c.b[s];
                 G[l] = c.g[s];
@@ -51,7 +55,7 @@ struct EdgeTerms {
         } else {
             Z.resize((size_t)c.cols * np);
             for (int t = 0; t < c.cols; ++t)
-                for (int l = 0; l < np; ++l) Z[(size_t)t * np + l] = c.table[(size_t)(int)p.samples[l] * c.cols + t];
+                for (int l = 0; l < np; ++l) Z[(size_t)t * np + l] = c.table[(size_t)(int)values[l] * c.cols + t];
         }
     }
     // z[l] for one child value, capped
@@ -121,11 +125,52 @@ inline void exp_shifted(float* z, int n, float zmin) {
 
 extern "C" {
 
-// Nodes in post order (root last). fparams: per node a/b/r/g/table pointers in `ptrs`
-// (5 per node, null where absent). evidence (batch, n_ev) double. Out: weights (batch,
-// n_root) double, status (batch,) int64. Returns the threads used, < 0 on a bad net.
+// The normalised likelihood of one edge: L (nc, nu) float32 over the parent's distinct
+// values (nu of them, counts[u] samples each), rows normalised over all parent samples.
+// Returns 1 when a row minimum is above e_guard (ST_SATURATED for every evidence set).
+int spynq_native_stm_edge(int kind, int rows, int cols, const float* a, const float* b, const float* r,
+                          const float* g, const float* table, const float* child, int nc, const float* values,
+                          const float* counts, int nu, float e_cap, float e_guard, float* L, int threads) {
+    Node c{};
+    c.kind = kind, c.rows = rows, c.cols = cols, c.a = a, c.b = b, c.r = r, c.g = g, c.table = table;
+    EdgeTerms et;
+    et.build(c, values, nu);
+    const int nt = resolve_threads(threads, 1 << 30);
+    const int nth = (double)nc * nu < 1e5 ? 1 : std::min(nt, nc);
+    std::vector<char> sat(nth, 0);
+    parallel_for(nc, nth, [&](int tid, int k) {
+        float* z = L + (size_t)k * nu;
+        et.energies(c, child[k], nu, e_cap, z);
+        const float zmin = row_min(z, nu);
+        if (zmin > e_guard) sat[tid] = 1;
+        exp_shifted(z, nu, zmin);
+        float S = 0.0f;  // >= 1: the row minimum contributes exp(0) times its count
+        if (counts) {
+            float acc[LANES] = {0.0f};
+            int u = 0;
+            for (; u + LANES <= nu; u += LANES)
+                for (int q = 0; q < LANES; ++q) acc[q] += z[u + q] * counts[u + q];
+            for (int q = 0; q < LANES; ++q) S += acc[q];
+            for (; u < nu; ++u) S += z[u] * counts[u];
+        } else {
+            S = row_sum(z, nu);
+        }
+        const float scale = 1.0f / S;
+        for (int u = 0; u < nu; ++u) z[u] *= scale;
+    });
+    for (char f : sat)
+        if (f) return 1;
+    return 0;
+}
+
+// Nodes in post order (root last). ptrs: per node a/b/r/g/table (5 per node, null where
+// absent). A hidden non-root node i carries its edge's L (Lmat[i], (n_i, K[i])) and the
+// column of each parent sample (inv[i]); pre_sat: some edge's L saturated. evidence
+// (batch, n_ev) double. Out: weights (batch, n_root) double, status (batch,) int64.
+// Returns the threads allowed, < 0 on a bad net.
 int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, const int* n, const float* const* samples,
                          const int* kind, const int* rows, const int* cols, const float* const* ptrs, const int* ev_col,
+                         const float* const* Lmat, const int* const* inv, const int* K, int pre_sat_in,
                          const double* evidence, int n_ev, int batch, float e_cap, float e_guard, int64_t st_zero,
                          int64_t st_sat, double* weights, int64_t* status, int threads) {
     std::vector<Node> nodes(n_nodes);
@@ -155,14 +200,14 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
             P[i].assign((size_t)batch * nodes[i].n, 1.0f);
         }
     std::vector<int64_t> st(batch, 0);
-    bool pre_sat = false;
+    const bool pre_sat = pre_sat_in != 0;
     std::vector<float> w;  // (batch, n) weights of the current hidden node
     for (int i = 0; i < n_nodes; ++i) {
         const Node& c = nodes[i];
         if (c.observed) {  // evidence energies into the parent's sum, per evidence set
             const Node& p = nodes[c.parent];
             EdgeTerms et;
-            et.build(c, p);
+            et.build(c, p.samples, p.n);
             parallel_for(batch, team(batch, (double)batch * p.n), [&](int, int b) {
                 std::vector<float> z(p.n);
                 et.energies(c, (float)evidence[(size_t)b * n_ev + c.ev_col], p.n, C.e_cap, z.data());
@@ -198,47 +243,26 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
             for (size_t k = 0; k < w.size(); ++k) weights[k] = w[k];
             break;
         }
-        // messages m = w L of the edge to the parent, L normalised over the parent samples
+        // messages m = w L over the parent's distinct values, row blocks on the threads
         const Node& p = nodes[c.parent];
-        const int np = p.n;
-        EdgeTerms et;
-        et.build(c, p);
+        const int np = p.n, nu = K[i];
+        const float* Lm = Lmat[i];
         const int blocks = (nc + ROWS - 1) / ROWS;
-        const int nth = team(blocks, (double)nc * np * (batch + 8));
-        std::vector<std::vector<float>> m(nth, std::vector<float>((size_t)batch * np, 0.0f));
-        std::vector<std::vector<float>> zbuf(nth, std::vector<float>((size_t)ROWS * np));
-        std::vector<char> sat(nth, 0);
+        const int nth = team(blocks, (double)nc * nu * batch);
+        std::vector<std::vector<float>> m(nth, std::vector<float>((size_t)batch * nu, 0.0f));
         parallel_for(blocks, nth, [&](int tid, int blk) {
             const int k0 = blk * ROWS, kr = std::min(ROWS, nc - k0);
-            float* z = zbuf[tid].data();
-            float cf[64 * ROWS];  // per-thread coefficients; batch > 64 takes the slow path below
-            float* cfp = batch <= 64 ? cf : nullptr;
-            std::vector<float> cf_heap;
-            if (!cfp) {
-                cf_heap.resize((size_t)batch * ROWS);
-                cfp = cf_heap.data();
-            }
-            for (int r = 0; r < ROWS; ++r) {
-                float* zr = z + (size_t)r * np;
-                if (r >= kr) {  // a short last block: zero rows add nothing
-                    for (int l = 0; l < np; ++l) zr[l] = 0.0f;
-                    for (int b = 0; b < batch; ++b) cfp[b * ROWS + r] = 0.0f;
-                    continue;
-                }
-                et.energies(c, c.samples[k0 + r], np, C.e_cap, zr);
-                const float zmin = row_min(zr, np);
-                if (zmin > C.e_guard) sat[tid] = 1;
-                exp_shifted(zr, np, zmin);
-                const float S = row_sum(zr, np);
-                const float inv = 1.0f / S;  // S >= 1: the row minimum contributes exp(0)
-                for (int b = 0; b < batch; ++b) cfp[b * ROWS + r] = w[(size_t)b * nc + k0 + r] * inv;
-            }
-            const float *z0 = z, *z1 = z + np, *z2 = z + 2 * (size_t)np, *z3 = z + 3 * (size_t)np;
+            const float* z0 = Lm + (size_t)k0 * nu;
+            const float* z1 = kr > 1 ? z0 + nu : z0;  // a short last block repeats a row
+            const float* z2 = kr > 2 ? z0 + 2 * (size_t)nu : z0;  // with a zero coefficient
+            const float* z3 = kr > 3 ? z0 + 3 * (size_t)nu : z0;
             for (int b = 0; b < batch; ++b) {
-                const float c0 = cfp[b * ROWS], c1 = cfp[b * ROWS + 1], c2 = cfp[b * ROWS + 2], c3 = cfp[b * ROWS + 3];
+                const float* wb = w.data() + (size_t)b * nc + k0;
+                const float c0 = wb[0], c1 = kr > 1 ? wb[1] : 0.0f, c2 = kr > 2 ? wb[2] : 0.0f,
+                            c3 = kr > 3 ? wb[3] : 0.0f;
                 if (c0 == 0.0f && c1 == 0.0f && c2 == 0.0f && c3 == 0.0f) continue;
-                float* mb = m[tid].data() + (size_t)b * np;
-                for (int l = 0; l < np; ++l) mb[l] += (c0 * z0[l] + c1 * z1[l]) + (c2 * z2[l] + c3 * z3[l]);
+                float* mb = m[tid].data() + (size_t)b * nu;
+                for (int u = 0; u < nu; ++u) mb[u] += (c0 * z0[u] + c1 * z1[u]) + (c2 * z2[u] + c3 * z3[u]);
             }
         });
         for (int t = 1; t < nth; ++t) {
@@ -246,15 +270,15 @@ int spynq_native_stm_run(int n_nodes, const int* observed, const int* parent, co
             const float* mt = m[t].data();
             for (size_t k = 0; k < m[0].size(); ++k) m0[k] += mt[k];
         }
-        for (int t = 0; t < nth; ++t) pre_sat |= sat[t] != 0;
         // P[parent] *= m / max m (0 where the message is all zero)
+        const int* col = inv[i];  // parent sample -> column (every column is some sample's)
         parallel_for(batch, team(batch, (double)batch * np), [&](int, int b) {
-            const float* mb = m[0].data() + (size_t)b * np;
+            const float* mb = m[0].data() + (size_t)b * nu;
             float* pp = P[c.parent].data() + (size_t)b * np;
-            const float mmax = row_max(mb, np);
+            const float mmax = row_max(mb, nu);
             if (mmax > 0.0f) {
-                const float inv = 1.0f / mmax;
-                for (int l = 0; l < np; ++l) pp[l] *= mb[l] * inv;
+                const float scale = 1.0f / mmax;
+                for (int l = 0; l < np; ++l) pp[l] *= mb[col[l]] * scale;
             } else {
                 for (int l = 0; l < np; ++l) pp[l] = 0.0f;
             }
