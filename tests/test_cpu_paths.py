@@ -274,7 +274,7 @@ def stm_full_form(net, pops, ev):
             self.L, self.saturated = R.normalised_likelihood(child, parent, cs, ps)
 
     orig = R.edge
-    R.edge = lambda c, p, cs, ps: Full(c, p, cs, ps)
+    R.edge = lambda c, p, cs, ps, memo=None: Full(c, p, cs, ps)
     try:
         return R.infer_weights(net, pops, ev)
     finally:

@@ -59,13 +59,20 @@ def _energy(dist_energy, child, parent) -> np.ndarray:
     return np.fmin(z, E_CAP, out=z if z.flags.writeable and z.dtype == float else None)
 
 
-def _weights(E: np.ndarray, P: np.ndarray):
-    """Divisive normalisation of exp(-E) * P over the population; the rows' ST_* bits."""
+def _weights(E: np.ndarray, P: np.ndarray | None):
+    """Divisive normalisation of exp(-E) * P over the population (P None: all ones); the
+    rows' ST_* bits. Overwrites E (each node's energies are used once)."""
     emin = E.min(axis=1, keepdims=True)
-    u = np.exp(-(E - emin)) * P
+    u = np.subtract(E, emin, out=E)
+    np.negative(u, out=u)
+    np.exp(u, out=u)
+    if P is not None:
+        u *= P
     total = u.sum(axis=1, keepdims=True)
     zero = total[:, 0] <= 0
     status = np.where(zero, ST_ZERO_SUM, 0) | np.where(emin[:, 0] > E_GUARD, ST_SATURATED, 0)
+    if not zero.any():
+        return np.divide(u, total, out=u), status
     return np.where(zero[:, None], 0.0, u / np.where(zero, 1.0, total[:, 0])[:, None]), status
 
 
@@ -96,14 +103,14 @@ def _likelihood(energy, cs, ps, counts):
 
 
 def _digest(*parts) -> bytes:
-    h = hashlib.blake2b(digest_size=20)
+    h = hashlib.sha256()  # SHA extensions: ~2x blake2b here
     for p in parts:
         if p is None:
             h.update(b"-")
             continue
         a = np.ascontiguousarray(p)
         h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
+        h.update(a.reshape(-1).view(np.uint8))
     return h.digest()
 
 
@@ -142,10 +149,17 @@ class _Edge:
         return m if self.inv is None else m[:, self.inv]
 
 
-def edge(child, parent, cs, ps) -> _Edge:
-    """The _Edge of child -> parent on these populations, from the cache when it is there."""
+def edge(child, parent, cs, ps, memo: dict | None = None) -> _Edge:
+    """The _Edge of child -> parent on these populations, from the cache when it is there.
+    memo: digests of the sample arrays already hashed in this call (a parent with several
+    children is hashed once)."""
+    memo = {} if memo is None else memo
+    for a in (cs, ps):
+        if id(a) not in memo:
+            memo[id(a)] = (a, _digest(a))  # the array kept alive: its id stays its own
     e = edge_energy(child.dist)
-    key = _digest(np.array([e.kind, MATRIX_ELEMS, BLOCK_ELEMS]), e.a, e.b, e.r, e.g, e.table, cs, ps)
+    key = _digest(np.array([e.kind, MATRIX_ELEMS, BLOCK_ELEMS]), e.a, e.b, e.r, e.g, e.table) \
+        + memo[id(cs)][1] + memo[id(ps)][1]
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
@@ -168,7 +182,8 @@ def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
     ST_SATURATED), in float64."""
     ev = network.evidence_array(evidence)
     order = network.post_order()
-    edges = {n.name: edge(n, n.parent, pops[n.name], pops[n.parent.name])
+    memo = {}
+    edges = {n.name: edge(n, n.parent, pops[n.name], pops[n.parent.name], memo)
              for n in order if not n.observed and n.parent is not None}
     pre_sat = any(e.saturated for e in edges.values())
     rows = max(1, CHUNK_ELEMS // max(len(pops[n.name]) for n in network.hidden_nodes))
@@ -183,23 +198,34 @@ def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
 def _infer_chunk(network, order, pops, edges, ev):
     batch = len(ev)
     col = {n.name: j for j, n in enumerate(network.evidence_nodes)}
-    E = {n.name: np.zeros((batch, len(pops[n.name]))) for n in network.hidden_nodes}
-    P = {n: np.ones_like(e) for n, e in E.items()}
+    E = {}  # a node's summed leaf energies; none yet: all zero
+    P = {}  # a node's product of child messages; none yet: all one
     status = np.zeros(batch, np.int64)
     root = network.root_node
     for node in order:
         parent = node.parent
         if node.observed:
             z = _energy(edge_energy(node.dist), ev[:, col[node.name]][:, None], pops[parent.name][None, :])
-            E[parent.name] = np.minimum(E[parent.name] + z, E_CAP)  # the kernel's saturating sum
+            if parent.name in E:  # the kernel's saturating sum
+                np.minimum(np.add(E[parent.name], z, out=E[parent.name]), E_CAP, out=E[parent.name])
+            else:
+                E[parent.name] = z  # 0 + z, already capped
             continue
-        w, st = _weights(E[node.name], P[node.name])
+        e = E.pop(node.name, None)
+        w, st = _weights(np.zeros((batch, len(pops[node.name]))) if e is None else e, P.pop(node.name, None))
         status |= st
         if node is root:
             return w, status
         m = edges[node.name].message(w)
         mmax = m.max(axis=1, keepdims=True)
-        P[parent.name] *= np.where(mmax > 0, m / np.where(mmax > 0, mmax, 1), 0.0)
+        if (mmax > 0).all():
+            f = np.divide(m, mmax, out=m)
+        else:
+            f = np.where(mmax > 0, m / np.where(mmax > 0, mmax, 1), 0.0)
+        if parent.name in P:
+            P[parent.name] *= f
+        else:
+            P[parent.name] = f  # 1 * f
     raise AssertionError("post-order ends at the root")
 
 
