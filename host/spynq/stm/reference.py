@@ -63,8 +63,7 @@ def _weights(E: np.ndarray, P: np.ndarray | None):
     """Divisive normalisation of exp(-E) * P over the population (P None: all ones); the
     rows' ST_* bits. Overwrites E (each node's energies are used once)."""
     emin = E.min(axis=1, keepdims=True)
-    u = np.subtract(E, emin, out=E)
-    np.negative(u, out=u)
+    u = np.subtract(emin, E, out=E)  # -(E - emin), the same bits
     np.exp(u, out=u)
     if P is not None:
         u *= P
@@ -94,8 +93,7 @@ def _likelihood(energy, cs, ps, counts):
         z = _energy(energy, cs[k:k + rows, None], ps[None, :])
         zmin = z.min(axis=1, keepdims=True)
         saturated |= bool((zmin > E_GUARD).any())
-        np.subtract(z, zmin, out=blk)
-        np.negative(blk, out=blk)
+        np.subtract(zmin, z, out=blk)  # -(z - zmin), the same bits (rounding is sign-symmetric)
         np.exp(blk, out=blk)
         total = blk.sum(axis=1, keepdims=True) if counts is None else (blk @ counts)[:, None]
         np.divide(blk, total, out=blk)
