@@ -93,7 +93,8 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     d = np.minimum(delays, T).astype(np.intp)  # >= T never arrives: all of them land in the padding
     dmax = int(d.max())
     tt = T + dmax
-    order = np.argsort(d, axis=1)  # each input's synapses by delay (ties in any order: one term per target)
+    small = np.uint8 if dmax < 256 else np.uint16 if dmax < 65536 else np.intp
+    order = np.argsort(d.astype(small), axis=1, kind="stable")  # each input's synapses by delay (radix sort)
     ds = np.take_along_axis(d, order, 1)
     off = ds * n_out + order  # (n_in, n_out) offsets from the event's own (b, t) row
     ws = np.take_along_axis(w, order, 1)
