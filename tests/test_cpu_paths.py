@@ -97,10 +97,13 @@ def test_lif_delivery_chunks_and_integer_weights():
     rng = np.random.default_rng(4)
     s = rng.random((3, 9, 17)) < 0.5
     wi = rng.integers(-(1 << 19), 1 << 19, (17, 6))  # Q3.12 << 4, as spynq.lif.golden passes them
-    d = rng.integers(0, 128, (17, 6))
-    want = loop_delivery(s, wi.astype(float), d)
-    for chunk in (1, 6, 50, 1 << 20):
-        assert same(lif_ref.delayed_input(s, wi, d, chunk=chunk), want), chunk
+    # delays < T - 1: early events take whole rows; up to 127: every event is late and
+    # takes its first few synapses (one by one, or whole rows cut to width)
+    for dmax in (3, 127):
+        d = rng.integers(0, dmax + 1, (17, 6))
+        want = loop_delivery(s, wi.astype(float), d)
+        for chunk in (1, 6, 50, 1 << 20):
+            assert same(lif_ref.delayed_input(s, wi, d, chunk=chunk), want), (dmax, chunk)
 
 
 def test_lif_layers_equal_the_step_loop():

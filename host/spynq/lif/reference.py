@@ -69,10 +69,10 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     scattered with np.add.at into a buffer padded by the largest delay (capped at T): a
     delivery past T-1 lands in the padding and is cut off. An event fewer than dmax + 1
     steps before the end takes only the first m_e columns of its row, its synapses that
-    still arrive; events are grouped by m_e (a stable sort: raster order within a group)
-    and scattered in chunks whose rows fit in cache. The terms of one target x[b, t, j]
-    are added one at a time, in raster order except that late events come in their
-    groups; on exactly representable inputs (every partial sum exact in float64, e.g. the
+    still arrive; events are sorted by m_e (stable: raster order among equals) and
+    scattered in chunks of about SCATTER_ELEMS deliveries, each as wide as its widest
+    event. The terms of one target x[b, t, j] are added one at a time, in raster order
+    except that late events come sorted by m_e; on exactly representable inputs (every partial sum exact in float64, e.g. the
     kernel's Q3.12 weights) the order cannot change the sums, and tests/test_cpu_paths.py
     checks them against the plain event loop.
     """
@@ -105,7 +105,8 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     b = bt // T
     t = bt - b * T
     # a late event (fewer than dmax + 1 steps to go) needs only its first `need` synapses;
-    # late events are grouped by that number (a stable sort: raster order within a group)
+    # events are sorted by that number (stable: raster order among equals), so a chunk of
+    # neighbours takes about as many columns as its events need
     left = T - t
     late = left <= dmax
     need = np.full(len(t), n_out, np.intp)
@@ -114,29 +115,38 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     order = np.argsort(key, kind="stable")  # a radix sort for small integer keys
     i, need = i[order], need[order]
     base = (bt[order] + b[order] * dmax) * n_out  # (b * (T + dmax) + t) * n_out
-    cuts = np.concatenate(([0], np.flatnonzero(np.diff(need)) + 1, [len(t)]))
     xp = np.zeros(batch * tt * n_out)
-    per = max(1, chunk // n_out)
-    idx = np.empty(min(per, len(t)) * n_out, np.intp)
-    val = np.empty(min(per, len(t)) * n_out)
-    ifull, wfull = idx.reshape(-1, n_out).copy(), val.reshape(-1, n_out).copy()
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
-        m = int(need[lo]) if hi > lo else 0  # every event of the group needs m columns
-        if m == 0:
-            continue
-        for s in range(lo, hi, per):
-            e = min(s + per, hi)
-            ii = i[s:e]
-            n = e - s
-            ix, vx = idx[:n * m].reshape(n, m), val[:n * m].reshape(n, m)
-            if m == n_out:
-                np.take(off, ii, axis=0, out=ix, mode="clip")  # "clip": an unbuffered out
-                ix += base[s:e, None]
-                np.take(ws, ii, axis=0, out=vx, mode="clip")
-            else:  # whole rows (take copies a strided source whole), then the first m columns
-                np.add(np.take(off, ii, axis=0, out=ifull[:n], mode="clip")[:, :m], base[s:e, None], out=ix)
-                np.copyto(vx, np.take(ws, ii, axis=0, out=wfull[:n], mode="clip")[:, :m])
-            np.add.at(xp, idx[:n * m], val[:n * m])
+    cap = max(chunk, n_out)  # deliveries per chunk
+    rows = cap // n_out  # whole rows per gather
+    idx = np.empty(min(cap, len(t) * n_out), np.intp)
+    val = np.empty(len(idx))
+    ifull, wfull = np.empty((min(rows, len(t)), n_out), np.intp), np.empty((min(rows, len(t)), n_out))
+    cols = np.arange(n_out)
+    s = int(np.searchsorted(need, 1))  # events none of whose synapses arrive in time come first
+    while s < len(t):
+        e = min(len(t), s + max(1, cap // int(need[s])))
+        m = int(need[e - 1])  # the widest of the chunk (need ascends)
+        if (e - s) * m > cap:
+            e = s + max(1, cap // m)
+            m = int(need[e - 1])
+        ii, bb = i[s:e], base[s:e, None]
+        n = e - s
+        ix, vx = idx[:n * m].reshape(n, m), val[:n * m].reshape(n, m)
+        if m == n_out:  # whole rows
+            off.take(ii, axis=0, out=ix, mode="clip")  # "clip": an unbuffered out
+            ix += bb
+            ws.take(ii, axis=0, out=vx, mode="clip")
+        elif 4 * m < n_out:  # a few synapses per row: gathered one by one
+            flat = np.add((ii * n_out)[:, None], cols[:m])
+            np.add(off.reshape(-1).take(flat), bb, out=ix)
+            ws.reshape(-1).take(flat, out=vx, mode="clip")
+        else:  # whole rows (take copies a strided source whole), then their first m columns
+            for a in range(0, n, rows):
+                c = min(n, a + rows)
+                np.add(off.take(ii[a:c], axis=0, out=ifull[:c - a], mode="clip")[:, :m], bb[a:c], out=ix[a:c])
+                np.copyto(vx[a:c], ws.take(ii[a:c], axis=0, out=wfull[:c - a], mode="clip")[:, :m])
+        np.add.at(xp, idx[:n * m], val[:n * m])
+        s = e
     return xp.reshape(batch, tt, n_out)[:, :T]
 
 
