@@ -27,10 +27,15 @@ struct Layer {
 };
 
 // One sample through one layer; `in` is (T, n_in) bytes; scratch: ring + state.
-void run_layer(const Layer& L, const uint8_t* in, int T, int b, std::vector<float>& ring,
+//
+// The ring has 2D slots of n floats (D = L.ring > every delay): a spike at step t with
+// delay d adds into slot (t mod D) + d, read at step t + d as slot (t + d) mod D or that
+// plus D. So a per-synapse delivery is one add of a precomputed offset d*n + j (`off`),
+// no wrap-around, and step t reads and clears slots t mod D and t mod D + D.
+void run_layer(const Layer& L, const uint32_t* off, const uint8_t* in, int T, int b, std::vector<float>& ring,
                std::vector<double>& st, std::vector<int>& events) {
-    const int n = L.n_out, mask = L.ring - 1;
-    ring.assign((size_t)L.ring * n, 0.0f);
+    const int n = L.n_out, D = L.ring, mask = D - 1;
+    ring.assign((size_t)2 * D * n, 0.0f);
     st.assign((size_t)3 * n, 0.0);
     double* v = st.data();
     double* cur = v + n;
@@ -43,22 +48,24 @@ void run_layer(const Layer& L, const uint8_t* in, int T, int b, std::vector<floa
         events.clear();
         for (int i = 0; i < L.n_in; ++i)
             if (s[i]) events.push_back(i);
+        float* base = ring.data() + (size_t)(t & mask) * n;
         for (int i : events) {
             const float* w = L.w + (size_t)i * n;
             if (L.mode == 2) {
-                const uint16_t* d = L.delay + (size_t)i * n;
-                float* base = ring.data();
-                for (int j = 0; j < n; ++j) base[(size_t)((t + d[j]) & mask) * n + j] += w[j];
+                const uint32_t* o = off + (size_t)i * n;
+                for (int j = 0; j < n; ++j) base[o[j]] += w[j];
             } else {
-                float* slot = ring.data() + (size_t)((t + (L.mode ? L.delay[i] : 0)) & mask) * n;
+                float* slot = base + (size_t)(L.mode ? L.delay[i] : 0) * n;
                 for (int j = 0; j < n; ++j) slot[j] += w[j];
             }
         }
-        float* x = ring.data() + (size_t)(t & mask) * n;
+        float* x = base;
+        float* x2 = base + (size_t)D * n;
         uint8_t* o = out + (size_t)t * n;
         for (int j = 0; j < n; ++j) {
-            double u = (double)x[j];
-            x[j] = 0.0f;  // consumed: the slot serves step t + ring next
+            double u = (double)(x[j] + x2[j]);  // one of them is 0 unless both hold deliveries
+            x[j] = 0.0f;  // consumed: the slots serve step t + D next
+            x2[j] = 0.0f;
             if (L.has_beta) {
                 cur[j] = L.beta * cur[j] + u;
                 u = cur[j];
@@ -121,10 +128,17 @@ int spynq_native_lif_run(int n_layers, const int* n_in, const int* n_out, const 
     std::vector<std::vector<float>> rings(nt);
     std::vector<std::vector<double>> states(nt);
     std::vector<std::vector<int>> events(nt);
+    std::vector<std::vector<uint32_t>> offs(n_layers);  // per-synapse ring offsets d*n + j
+    for (int l = 0; l < n_layers; ++l) {
+        const Layer& L = layers[l];
+        if (L.mode != 2) continue;
+        offs[l].resize((size_t)L.n_in * L.n_out);
+        for (size_t k = 0; k < offs[l].size(); ++k) offs[l][k] = (uint32_t)L.delay[k] * L.n_out + (uint32_t)(k % L.n_out);
+    }
     parallel_for(batch, nt, [&](int tid, int b) {
         const uint8_t* in = rasters + (size_t)b * T * layers[0].n_in;
         for (int l = 0; l < n_layers; ++l) {
-            run_layer(layers[l], in, T, b, rings[tid], states[tid], events[tid]);
+            run_layer(layers[l], offs[l].data(), in, T, b, rings[tid], states[tid], events[tid]);
             in = layers[l].spikes + (size_t)b * T * layers[l].n_out;
         }
     });
