@@ -5,16 +5,20 @@ the native float C++ baseline (spynq.native, one thread) on the same inputs in t
 run, and their ratio (issue 12's target: cpu <= 3x native). numpy's BLAS is held to one
 thread too (the OPENBLAS/OMP/MKL thread variables are set before numpy loads).
   lif    700-128-128-20, per-synapse delays 0..64, T=100, 5 % density, batch 32
-  stm    two_layer_causal and multi_layer_causal at N=4000, batch 8 and batch 1
-         (batch 1 is where a recomputed evidence-independent normaliser costs most)
+  stm    two_layer_causal and multi_layer_causal at N=4000, batch 8 and batch 1, warm
+         (normalisers cached by an earlier call on the same populations) and cold (each
+         call builds them, numpy's cache cleared and the native one off; batch 1 is
+         where that costs most)
   snnwm  512-512 window layer, T=16, density 0.1, L in 1, 2, 4, 8, batch 16
 
 Not a test: run it by hand (`.venv/bin/python scripts/bench_cpu_paths.py [--json F]`)
-before and after a change to the reference paths and compare.
+before and after a change to the reference paths and compare. On a shared machine the
+absolute times move with the load; the ratios, timed in turns, move less.
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -28,16 +32,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core, as the native row
 
 import numpy as np  # noqa: E402
-
-
-def median_ms(fn, batch: int, repeats: int) -> float:
-    fn()  # warm-up (and the STM normaliser cache, as a long-lived caller sees it)
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(ts) / batch
 
 
 def native(kernel: str):
@@ -55,10 +49,20 @@ def native(kernel: str):
 
 
 def pair(cpu, nat, batch, repeats):
-    """(cpu ms/sample, native ms/sample or nan), timed alternately in the same run."""
-    c = median_ms(cpu, batch, repeats)
-    n = median_ms(nat, batch, repeats) if nat else float("nan")
-    return c, n
+    """(cpu ms/sample, native ms/sample or nan): medians of `repeats` runs each after one
+    warm-up (which also fills the STM normaliser caches, as a long-lived caller sees
+    them), the two taking turns so that a change in the machine's load hits both."""
+    fns = [cpu] + ([nat] if nat else [])
+    for fn in fns:
+        fn()
+    ts = [[] for _ in fns]
+    for _ in range(repeats):
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            ts[k].append(time.perf_counter() - t0)
+    ms = [1e3 * statistics.median(t) / batch for t in ts]
+    return ms[0], (ms[1] if nat else float("nan"))
 
 
 def lif_rows(repeats):
@@ -72,17 +76,25 @@ def lif_rows(repeats):
 
 
 def stm_rows(repeats):
-    from spynq.stm import backends, workloads
+    from spynq.stm import backends, reference, workloads
 
     nat = native("stm")
+    clear = getattr(reference, "clear_cache", lambda: None)  # an older tree has no cache
     for build in (workloads.two_layer_causal, workloads.multi_layer_causal):
         wl = build()
         pops = wl.network.sample(4000, seed=2)
         for batch in (8, 1):
             ev = wl.evidence(batch, seed=1)
-            yield f"stm {wl.name} N=4000 b{batch}", pair(
-                lambda: backends.run_cpu(wl.network, pops, ev),
-                nat and (lambda: nat(wl.network, pops, ev, threads=1)), batch, repeats)
+            run_nat = nat and (lambda: nat(wl.network, pops, ev, threads=1))
+            # the native baseline may cache its matrices too: cold rows run it without
+            cold_nat = nat and ((lambda: nat(wl.network, pops, ev, threads=1, cache=False))
+                                if "cache" in inspect.signature(nat).parameters else run_nat)
+            # warm: the populations' normalisers cached by an earlier call (the warm-up);
+            # cold: every call builds them (a first call on new populations)
+            yield f"stm {wl.name} N=4000 b{batch} warm", pair(
+                lambda: backends.run_cpu(wl.network, pops, ev), run_nat, batch, repeats)
+            yield f"stm {wl.name} N=4000 b{batch} cold", pair(
+                lambda: (clear(), backends.run_cpu(wl.network, pops, ev)), cold_nat, batch, repeats)
 
 
 def snnwm_rows(repeats):
