@@ -15,6 +15,7 @@ the tails (energies up to the cap E_CAP = 65536, where float32 resolves 2^-8, so
 exp(-E) moves by up to ~4e-3 relative in the worst sample; measured 3e-4 over 200
 networks); the posterior within 1e-5 on the workloads; identical ST_* status bits.
 """
+import shutil
 import subprocess
 import zipfile
 
@@ -176,3 +177,89 @@ def test_native_sources_ship_in_the_wheel(tmp_path):
     for k in native.KERNELS:
         assert f"spynq/native/{k}_native.cpp" in names
     assert "spynq/native/native_common.h" in names
+
+
+XCHECK = r"""// Cross-check: the native LIF and SNNWM entry points on a fixed random network; prints
+// a hash of every output byte/double, equal on x86 and aarch64 if the builds agree.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+extern "C" int spynq_native_lif_run(int, const int*, const int*, const float* const*, const uint16_t* const*, const int*,
+                                    const int*, const double*, const int*, const uint8_t*, int, int, uint8_t* const*,
+                                    double* const*, double* const*, int);
+extern "C" int spynq_native_snnwm_run(int, const int*, const int*, const int*, const int*, const float* const*,
+                                      const double* const*, const double*, const uint8_t*, int, int, uint8_t* const*,
+                                      double* const*, double* const*, int64_t* const*, int);
+static uint64_t rs = 88172645463325252ull;
+static uint64_t rnd() { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return rs; }
+static uint64_t h = 1469598103934665603ull;
+static void mix(const void* p, size_t n) { const uint8_t* c = (const uint8_t*)p; for (size_t i = 0; i < n; ++i) { h ^= c[i]; h *= 1099511628211ull; } }
+int main() {
+    const int B = 3, T = 60, n0 = 50, n1 = 40, n2 = 30;
+    std::vector<uint8_t> in(B * T * n0);
+    for (auto& x : in) x = rnd() % 5 == 0;
+    int nin[2] = {n0, n1}, nout[2] = {n1, n2};
+    std::vector<float> w1(n0 * n1), w2(n1 * n2);
+    for (auto& x : w1) x = ((int)(rnd() % 4001) - 1500) / 4096.0f;
+    for (auto& x : w2) x = ((int)(rnd() % 4001) - 1500) / 4096.0f;
+    std::vector<uint16_t> d1(n0 * n1), d2(n1 * n2);
+    for (auto& x : d1) x = rnd() % 20;
+    for (auto& x : d2) x = rnd() % 20;
+    const float* w[2] = {w1.data(), w2.data()};
+    const uint16_t* d[2] = {d1.data(), d2.data()};
+    int mode[2] = {2, 2}, ring[2] = {32, 32};
+    double par[8] = {0.9 * 65536 / 65536, 0.6, 1.0, 0.0, 58982.0 / 65536, 0.0, 0.8, -0.1};
+    int ipar[6] = {1, 0, 2, 0, 1, 1};
+    std::vector<uint8_t> s1(B * T * n1), s2(B * T * n2);
+    std::vector<double> vl1(B * n1), vl2(B * n2), vm1(B * n1), vm2(B * n2);
+    uint8_t* sp[2] = {s1.data(), s2.data()};
+    double* vl[2] = {vl1.data(), vl2.data()};
+    double* vm[2] = {vm1.data(), vm2.data()};
+    spynq_native_lif_run(2, nin, nout, w, d, mode, ring, par, ipar, in.data(), B, T, sp, vl, vm, 1);
+    mix(s1.data(), s1.size()); mix(s2.data(), s2.size());
+    mix(vl1.data(), vl1.size() * 8); mix(vl2.data(), vl2.size() * 8); mix(vm1.data(), vm1.size() * 8); mix(vm2.data(), vm2.size() * 8);
+    long spikes = 0; for (auto x : s2) spikes += x;
+    // SNNWM: one window layer L=4 then a readout K=T+1
+    int sin_[2] = {n0, n1}, sout[2] = {n1, 10}, K[2] = {4, T + 1}, smode[2] = {0, 2};
+    std::vector<float> a1(n0 * n1), a2(n1 * 10);
+    for (auto& x : a1) x = ((int)(rnd() % 8001) - 3000) / 4096.0f;
+    for (auto& x : a2) x = ((int)(rnd() % 8001) - 3000) / 4096.0f;
+    std::vector<double> t1 = {0.5, 0.75, 1.0, 0.25}, t2(T + 1);
+    for (auto& x : t2) x = ((int)(rnd() % 4001) - 1000) / 4096.0;
+    const float* aw[2] = {a1.data(), a2.data()};
+    const double* tw[2] = {t1.data(), t2.data()};
+    double dp[6] = {0.9, 1.0, 0.0, 0, 0, 0};
+    std::vector<uint8_t> o1(B * T * n1);
+    std::vector<double> v1(B * n1), m1(B * n1), ro(B * 10), dummy(B * 10);
+    std::vector<int64_t> z1(B), z2(B);
+    uint8_t* osp[2] = {o1.data(), nullptr};
+    double* ovl[2] = {v1.data(), ro.data()};
+    double* ovm[2] = {m1.data(), dummy.data()};
+    int64_t* nz[2] = {z1.data(), z2.data()};
+    spynq_native_snnwm_run(2, sin_, sout, K, smode, aw, tw, dp, in.data(), B, T, osp, ovl, ovm, nz, 1);
+    mix(o1.data(), o1.size()); mix(v1.data(), v1.size() * 8); mix(m1.data(), m1.size() * 8); mix(ro.data(), ro.size() * 8);
+    mix(z1.data(), z1.size() * 8); mix(z2.data(), z2.size() * 8);
+    long s1n = 0; for (auto x : o1) s1n += x;
+    printf("lif spikes %ld snnwm spikes %ld hash %016llx\n", spikes, s1n, (unsigned long long)h);
+}
+"""
+
+
+@pytest.mark.skipif(not (shutil.which("aarch64-linux-gnu-g++") and shutil.which("qemu-aarch64")),
+                    reason="no aarch64 cross compiler and qemu-aarch64 (apt-get install g++-aarch64-linux-gnu "
+                           "qemu-user)")
+def test_lif_and_snnwm_native_give_the_same_bits_on_the_boards_arm_cores(tmp_path):
+    """The ZCU104's Cortex-A53 build (gcc's default there fuses multiply-adds; the flags say
+    -ffp-contract=off) gives bit-identical spikes, membranes and counts to this machine's."""
+    drv = tmp_path / "xcheck.cpp"
+    drv.write_text(XCHECK)
+    srcs = [str(native.SRC_DIR / f"{k}_native.cpp") for k in ("lif", "snnwm")]
+    outs = []
+    for cxx, arch, run in (("g++", "-march=native", []), ("aarch64-linux-gnu-g++", "-mcpu=cortex-a53", ["qemu-aarch64"])):
+        exe = tmp_path / f"x_{cxx}"
+        flags = [f for f in native.BASE_FLAGS if f not in ("-shared", "-fPIC")] + list(native.KERNEL_FLAGS["lif"])
+        subprocess.run([cxx, *flags, arch, "-static", f"-I{native.SRC_DIR}", str(drv), *srcs, "-o", str(exe)],
+                       check=True, capture_output=True, timeout=300)
+        outs.append(subprocess.run([*run, str(exe)], check=True, capture_output=True, text=True, timeout=120).stdout)
+    assert outs[0] == outs[1] and "hash" in outs[0], outs
