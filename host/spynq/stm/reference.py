@@ -59,17 +59,22 @@ def _energy(dist_energy, child, parent) -> np.ndarray:
     return np.fmin(z, E_CAP, out=z if z.flags.writeable and z.dtype == float else None)
 
 
-def _weights(E: np.ndarray, P: np.ndarray | None):
-    """Divisive normalisation of exp(-E) * P over the population (P None: all ones); the
-    rows' ST_* bits. Overwrites E (each node's energies are used once)."""
-    emin = E.min(axis=1, keepdims=True)
-    u = np.subtract(emin, E, out=E)  # -(E - emin), the same bits
-    np.exp(u, out=u)
-    if P is not None:
-        u *= P
+def _weights(E: np.ndarray | None, P: np.ndarray | None, shape):
+    """Divisive normalisation of exp(-E) * P over the population (E None: all zero, P
+    None: all one); the rows' ST_* bits. Overwrites E and P (each is used once)."""
+    if E is None:  # exp(-(0 - 0)) * P is P itself
+        u = np.ones(shape) if P is None else P
+        saturated = np.zeros(shape[0], bool)
+    else:
+        emin = E.min(axis=1, keepdims=True)
+        saturated = emin[:, 0] > E_GUARD
+        u = np.subtract(emin, E, out=E)  # -(E - emin), the same bits
+        np.exp(u, out=u)
+        if P is not None:
+            u *= P
     total = u.sum(axis=1, keepdims=True)
     zero = total[:, 0] <= 0
-    status = np.where(zero, ST_ZERO_SUM, 0) | np.where(emin[:, 0] > E_GUARD, ST_SATURATED, 0)
+    status = np.where(zero, ST_ZERO_SUM, 0) | np.where(saturated, ST_SATURATED, 0)
     if not zero.any():
         return np.divide(u, total, out=u), status
     return np.where(zero[:, None], 0.0, u / np.where(zero, 1.0, total[:, 0])[:, None]), status
@@ -209,8 +214,7 @@ def _infer_chunk(network, order, pops, edges, ev):
             else:
                 E[parent.name] = z  # 0 + z, already capped
             continue
-        e = E.pop(node.name, None)
-        w, st = _weights(np.zeros((batch, len(pops[node.name]))) if e is None else e, P.pop(node.name, None))
+        w, st = _weights(E.pop(node.name, None), P.pop(node.name, None), (batch, len(pops[node.name])))
         status |= st
         if node is root:
             return w, status
