@@ -79,7 +79,8 @@ def test_snnwm_native_equals_cpu_on_random_networks(seed):
                                      bool(seed % 2), T, weight_scale=3.0)
     r = snnwm_model.random_rasters(rng, int(rng.integers(1, 5)), T, sizes[0], float(rng.uniform(0.05, 0.5)))
     cpu = snnwm.run(net, r, "cpu")
-    assert cpu.spikes[0].any()  # the first layer fires (deeper ones mostly do)
+    # something to compare: the first layer fires, or (readout only) the readout is not 0
+    assert cpu.spikes[0].any() if cpu.spikes else np.any(cpu.readout)
     for threads in (1, 2):
         res = snnwm.run(net, r, "native", threads=threads)
         for k in range(len(cpu.spikes)):
