@@ -62,6 +62,16 @@ def test_lif_native_equals_cpu_on_random_networks(seed):
         _same_lif(cpu, res)
 
 
+def test_lif_native_wide_ring_takes_32_bit_offsets():
+    """2 * ring * n_out > 65536 (64 slots of 600 neurons): the 32-bit offset path."""
+    rng = np.random.default_rng(7)
+    net = lif_model.random_network(rng, [30, 600, 10], "synapse", max_delay=63, weight_scale=6.0)
+    r = lif_model.random_rasters(rng, 2, 90, 30, 0.3)
+    cpu = lif.run(net, r, "cpu")
+    assert all(s.any() for s in cpu.spikes)
+    _same_lif(cpu, lif.run(net, r, "native"))
+
+
 def test_lif_native_equals_cpu_on_the_benchmark_network():
     shape = demos.benchmark_shape(T=100)  # 700-128-128-20, per-synapse delays 0..64
     r = shape.rasters(2, seed=4)
