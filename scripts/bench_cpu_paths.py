@@ -48,15 +48,18 @@ def native(kernel: str):
         return None
 
 
+MIN_SECONDS = 1.0  # short calls repeat until each side has run this long (a steadier median)
+
+
 def pair(cpu, nat, batch, repeats):
-    """(cpu ms/sample, native ms/sample or nan): medians of `repeats` runs each after one
+    """(cpu ms/sample, native ms/sample or nan): medians of >= `repeats` runs each after one
     warm-up (which also fills the STM normaliser caches, as a long-lived caller sees
     them), the two taking turns so that a change in the machine's load hits both."""
     fns = [cpu] + ([nat] if nat else [])
     for fn in fns:
         fn()
     ts = [[] for _ in fns]
-    for _ in range(repeats):
+    while len(ts[0]) < repeats or (min(sum(t) for t in ts) < MIN_SECONDS and len(ts[0]) < 200):
         for k, fn in enumerate(fns):
             t0 = time.perf_counter()
             fn()

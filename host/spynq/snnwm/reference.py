@@ -54,17 +54,28 @@ def stage_mode(stage) -> str:
 
 def collect(spikes: np.ndarray, w2: np.ndarray, segs) -> np.ndarray:
     """x[b, n, i] = sum_k w2[k] s[b, e_n - k, i] with s = 0 outside 0..T-1.
-    Exact for integer w2 (sums < 2^53). Returns (batch, segments, n_in) of w2's dtype."""
+    Exact for integer w2 (sums < 2^53). Returns (batch, segments, n_in) of w2's dtype.
+
+    The train is padded by K = len(w2) zero steps on both sides, so every tap is one
+    gather of whole rows; the taps are added in order from 0 (a tap that reads padding
+    adds a zero: the same sums as skipping it)."""
     batch, T, n = spikes.shape
-    ends = np.array([e for _, _, e in segs])
-    x = np.zeros((batch, len(segs), n), np.result_type(w2.dtype, np.int64))
+    K = len(w2)
+    ends = np.array([e for _, _, e in segs], np.intp)
+    dt = np.result_type(w2.dtype, np.int64)
+    x = np.zeros((batch, len(segs), n), dt)
+    if not len(segs) or not batch:
+        return x
+    pad = np.zeros((batch, T + 2 * K, n), dt)
+    pad[:, K:K + T] = spikes
+    tmp = np.empty_like(x)
     for k, w in enumerate(w2):
         if w == 0:
             continue
-        t = ends - k
-        ok = (t >= 0) & (t < T)
-        if ok.any():
-            x[:, ok] += w * spikes[:, t[ok]]
+        rows = ends - k + K  # ends - k in -K .. T - 1 + K: inside the padded train
+        pad.take(rows, axis=1, out=tmp, mode="clip")  # C order (pad[:, rows] is not: 10x slower below)
+        tmp *= w
+        x += tmp
     return x
 
 
