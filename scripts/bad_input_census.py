@@ -8,9 +8,11 @@ classed its attempts (reviews/bad_input_review.md):
 
   ok            runs on every backend, the fixed tiers agree bit for bit, no NaN
   clear_error   rejected with a spynq error (SpynqError: ValueError/TypeError) on a
-                backend, the others run or reject it clearly too
+                backend, the others run or reject it clearly too (the CLI: one
+                `spynq: error:` line, exit 2)
   unclear_error any other exception (a traceback from inside numpy, zipfile, ctypes...)
-  silent_wrong  the fixed tiers disagree, or NaN in a result no status bit explains
+  silent_wrong  the fixed tiers disagree, or NaN in a result no status bit explains, or
+                the CLI exits 0 on an invalid count
   crash / hang / memory   the worker died, timed out, or grew past 2 GB
 
     .venv/bin/python scripts/bad_input_census.py [--every K] [--json FILE]
@@ -199,7 +201,53 @@ def _file_attempts():
             yield f"file {cls.__name__}.load_npz {k}", lambda p=p, cls=cls: {"any": lambda: cls.load_npz(p)}
 
 
-GROUPS = {"lif": _lif_attempts, "snnwm": _snnwm_attempts, "stm": _stm_attempts, "files": _file_attempts}
+class CliTraceback(Exception):
+    """The CLI printed a traceback (an unclear error)."""
+
+
+class CliAccepted(Exception):
+    """The CLI succeeded on an argument that makes no sense (silently wrong)."""
+
+
+def _cli(argv, must_fail: bool):
+    """Run `spynq argv` in-process: a clear error is exit 2 with one `spynq: error:` line."""
+    import contextlib
+    import io
+
+    from spynq import cli
+    from spynq.errors import SpynqValueError
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            rc = cli.main(argv)
+        except SystemExit as e:  # argparse's own rejections
+            rc = e.code
+    text = err.getvalue().strip()
+    if "Traceback" in text:
+        raise CliTraceback(f"traceback: {text.splitlines()[-1]}")
+    if rc == 2 and text:
+        raise SpynqValueError(text.splitlines()[-1])
+    if must_fail:
+        raise CliAccepted(f"exit {rc} for an invalid argument")
+    return None
+
+
+def _cli_attempts():
+    bad_counts = ["0", "-1", "-3", "1.5", "x", "1e9"]
+    for cmd, flag in (("stm", "--samples"), ("stm", "--batch"), ("lif jeffress", "--trials"),
+                      ("lif speech", "--batch"), ("lif speech", "--steps"), ("snnwm", "--batch"), ("snnwm", "--size"),
+                      ("bench stm", "--repeats"), ("bench lif", "--sizes"), ("bench stm", "--batch")):
+        for v in bad_counts:
+            argv = cmd.split() + [flag, v] + (["--out", tempfile.mkdtemp()] if cmd.startswith("bench") else [])
+            yield f"cli {cmd} {flag} {v}", lambda argv=argv: {"any": lambda: _cli(argv, True)}
+    for argv in (["stm", "--workload", "nope"], ["stm", "--backend", "gpu"], ["bench", "stm", "--workloads", "nope"],
+                 ["bench", "lif", "--sizes", "a,b"], ["bench", "stm", "--out", "/proc/none"], ["nope"],
+                 ["resources", "--overlay", "nope"]):
+        yield f"cli {' '.join(argv)}", lambda argv=argv: {"any": lambda: _cli(argv, True)}
+
+
+GROUPS = {"cli": _cli_attempts, "lif": _lif_attempts, "snnwm": _snnwm_attempts, "stm": _stm_attempts, "files": _file_attempts}
 
 
 def attempts():
@@ -246,6 +294,8 @@ def run_attempt(make) -> tuple[str, str]:
             outcome[b] = ("ran", thunk())
         except SpynqError as e:
             outcome[b] = ("clear", f"{type(e).__name__}: {e}"[:160])
+        except CliAccepted as e:
+            return "silent_wrong", str(e)
         except Exception as e:  # noqa: BLE001
             outcome[b] = ("unclear", f"{type(e).__name__}: {e}"[:160])
     unclear = {b: v for b, (k, v) in outcome.items() if k == "unclear"}
@@ -277,9 +327,10 @@ def worker(start: int, every: int):
             continue
         print(json.dumps({"begin": i, "group": group, "name": name}), flush=True)
         t0 = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         cls, detail = run_attempt(make)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        if rss > MEMORY_BYTES:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the process's peak so far
+        if rss > max(before, MEMORY_BYTES):  # this attempt raised the peak past the bound
             cls, detail = "memory", f"peak RSS {rss / 2**30:.1f} GB; {detail}"
         print(json.dumps({"i": i, "group": group, "name": name, "class": cls, "detail": detail,
                           "seconds": round(time.perf_counter() - t0, 3)}), flush=True)

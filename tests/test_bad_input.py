@@ -240,8 +240,9 @@ def test_golden_and_csim_reject_the_same_broken_structures():
 @pytest.mark.cosim
 def test_cosim_rejects_the_broken_structures_and_keeps_the_next_job():
     """In co-simulation the old kernel's division by zero killed the simulator and lost the
-    valid job queued after it; now each broken net gets the STM_ST_BAD_NET beat and the
-    valid job its golden answer, in one launch."""
+    valid job queued after it (a crash now reruns the jobs after it: tests/test_cosim_faults.py);
+    now each broken net gets the STM_ST_BAD_NET beat and the valid job its golden answer, in
+    one launch."""
     from conftest import verilator_root
     from spynq.hw import runner
 

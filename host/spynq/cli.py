@@ -104,7 +104,22 @@ def cmd_snnwm(args) -> int:
     return 0
 
 
+def writable_dir(path) -> Path:
+    """The output folder, made now: a long run must not fail at its end for want of it."""
+    import os
+
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SpynqValueError(f"--out {path}: cannot create the folder ({e.strerror})") from None
+    if not os.access(p, os.W_OK):
+        raise SpynqValueError(f"--out {path}: the folder is not writable")
+    return p
+
+
 def cmd_bench(args) -> int:
+    writable_dir(args.out)
     if args.kernel != "stm" and (args.sizes is not None or args.workloads):
         raise SpynqValueError(f"--sizes and --workloads are options of bench stm, not bench {args.kernel}")
     if args.kernel == "snnwm":
@@ -119,9 +134,14 @@ def cmd_bench(args) -> int:
         return 0
     from .stm import bench
 
+    from .stm import workloads
+
     sizes = args.sizes or (1000, 2000, 4000)
+    names = [w.strip() for w in args.workloads.split(",")] if args.workloads else None
+    for name in names or ():
+        workloads.by_name(name)  # an unknown name: one line naming the choices
     bench.run(Path(args.out), sizes=sizes, batch=args.batch, repeats=args.repeats,
-              names=args.workloads.split(",") if args.workloads else None, golden=not args.no_golden)
+              names=names, golden=not args.no_golden)
     return 0
 
 
@@ -166,7 +186,7 @@ def cmd_claims(args) -> int:
 def cmd_demo(args) -> int:
     from . import demo
 
-    demo.run(args.out, quick=args.quick)
+    demo.run(writable_dir(args.out), quick=args.quick)
     return 0
 
 
