@@ -9,6 +9,7 @@
   estimates            estimated FPGA latency of the benchmark workloads (II table, clock)
   claims               the reproduction ledger: the papers' checkable claims, computed here
   demo                 the main job on the best backend present (make demo)
+  train MODEL          train a software-path model on its small task (--list: the models)
 """
 from __future__ import annotations
 
@@ -190,6 +191,24 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from .nn import models
+
+    if args.list:
+        for name in sorted(models.MODELS):
+            m = models.get(name)
+            print(f"{name:16s} paper {m.PAPER:8s} task {m.TASK:15s} {m.DEFAULTS.get('epochs', '?')} epochs")
+        return 0
+    if not args.model:
+        raise SpynqValueError("train: name a MODEL (or --list)")
+    models.get(args.model)  # unknown names: one line before jax is imported
+    from .nn import train
+
+    out = writable_dir(args.out)
+    train.train_model(args.model, epochs=args.epochs, seed=args.seed, out=out, lr=args.lr)
+    return 0
+
+
 def positive_int(text: str) -> int:
     """argparse type for counts (samples, trials, batch, steps, repeats): an integer >= 1."""
     try:
@@ -286,6 +305,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.add_argument("--details", action="store_true", help="each claim's statement and how its value was obtained")
     c.set_defaults(fn=cmd_claims)
+
+    tr = sub.add_parser("train", help="train a software-path model (spynq.nn.models) on its small task: progress, "
+                                      "checkpoint (.npz + .json), learning curves (PNG), learned decays / thresholds")
+    tr.add_argument("model", nargs="?", default="", help="a registered model (see --list)")
+    tr.add_argument("--list", action="store_true", help="the registered models, their papers and tasks")
+    tr.add_argument("--epochs", type=positive_int, default=None, help="default: the model's DEFAULTS")
+    tr.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's DEFAULTS)")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--out", default="build/train")
+    tr.set_defaults(fn=cmd_train)
 
     d = sub.add_parser("demo", help="the three kernels on the best backend present and golden: table, plots, "
                                      "summary (build/demo/index.md)")
