@@ -214,7 +214,7 @@ def print_table(rows: list[Row], file=None, meta: dict | None = None) -> None:
         ups = []
         for b in fpgas:
             r = cell.get((w, s, b))
-            ups.append(f"{r.extra['speedup_vs_best_cpu']:9.1f}x ({r.extra['best_cpu']})"
+            ups.append(f"{r.extra['speedup_vs_best_cpu']:.3g}x ({r.extra['best_cpu']})"
                        if r and "speedup_vs_best_cpu" in r.extra else "-")
         print(f"{w:{wide}s} {s:6d} " + " ".join(f"{1e3 * v.per_item:14.4f}" if v else f"{'-':>14s}" for v in vals) +
               "".join(f" {u:>24s}" for u in ups), file=file)
