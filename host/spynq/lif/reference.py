@@ -98,23 +98,20 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     ds = np.take_along_axis(d, order, 1)
     off = ds * n_out + order  # (n_in, n_out) offsets from the event's own (b, t) row
     ws = np.take_along_axis(w, order, 1)
-    # arrive[i, k]: synapses of input i with delay <= k, what an event k + 1 steps before the end needs
+    # arrive[i, k]: synapses of input i with delay <= k, what an event k + 1 steps before the
+    # end needs (k = dmax: all n_out, what an earlier event needs too)
     hist = np.bincount((np.arange(n_in)[:, None] * (dmax + 1) + ds).ravel(), minlength=n_in * (dmax + 1))
-    arrive = np.cumsum(hist.reshape(n_in, dmax + 1), axis=1)
+    arrive = np.cumsum(hist.reshape(n_in, dmax + 1), axis=1).reshape(-1)
     bt, i = np.divmod(np.flatnonzero(spikes), n_in)  # events in (b, t, i) order (3-D nonzero is 3x slower)
-    b = bt // T
-    t = bt - b * T
+    b, t = np.divmod(bt, T)
+    base = (bt + b * dmax) * n_out  # (b * (T + dmax) + t) * n_out
     # a late event (fewer than dmax + 1 steps to go) needs only its first `need` synapses;
     # events are sorted by that number (stable: raster order among equals), so a chunk of
     # neighbours takes about as many columns as its events need
-    left = T - t
-    late = left <= dmax
-    need = np.full(len(t), n_out, np.intp)
-    need[late] = arrive[i[late], left[late] - 1]
+    need = arrive.take(i * (dmax + 1) + np.minimum(T - t, dmax + 1) - 1)
     key = need.astype(np.uint8 if n_out < 256 else np.uint16 if n_out < 65536 else np.intp)
     order = np.argsort(key, kind="stable")  # a radix sort for small integer keys
-    i, need = i[order], need[order]
-    base = (bt[order] + b[order] * dmax) * n_out  # (b * (T + dmax) + t) * n_out
+    i, need, base = i.take(order), need.take(order), base.take(order)
     xp = np.zeros(batch * tt * n_out)
     cap = max(chunk, n_out)  # deliveries per chunk
     rows = cap // n_out  # whole rows per gather
