@@ -342,3 +342,15 @@ def test_stm_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(R, "CACHE_BYTES", 200 * 200 * 8 * 2)  # room for two of the three 200 x 200 matrices
     R.infer_weights(wl.network, pops, wl.evidence(2, seed=1))
     assert sum(e.nbytes for e in R._CACHE.values()) <= R.CACHE_BYTES and len(R._CACHE) >= 2
+
+
+def test_snnwm_collect_keeps_the_input_dtype_rules():
+    """spynq.snnwm.conv feeds float feature maps (float32 too): w * s is rounded as before,
+    in s's precision where numpy does so, and every tap adds in order."""
+    rng = np.random.default_rng(9)
+    for dtype in (np.float32, np.float64):
+        s = (rng.random((3, 10, 7)) * 3).astype(dtype)  # not on any grid
+        w2 = rng.normal(size=4)
+        for mode in ("window", "overlap", "readout"):
+            segs = snn_ref.segments(mode, 4, 10)
+            assert same(snn_ref.collect(s, w2, segs), loop_collect(s, w2, segs)), (dtype, mode)

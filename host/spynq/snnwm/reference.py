@@ -66,16 +66,13 @@ def collect(spikes: np.ndarray, w2: np.ndarray, segs) -> np.ndarray:
     x = np.zeros((batch, len(segs), n), dt)
     if not len(segs) or not batch:
         return x
-    pad = np.zeros((batch, T + 2 * K, n), dt)
+    pad = np.zeros((batch, T + 2 * K, n), spikes.dtype)  # w * s below: the old dtype rules, any input dtype
     pad[:, K:K + T] = spikes
-    tmp = np.empty_like(x)
     for k, w in enumerate(w2):
         if w == 0:
             continue
         rows = ends - k + K  # ends - k in -K .. T - 1 + K: inside the padded train
-        pad.take(rows, axis=1, out=tmp, mode="clip")  # C order (pad[:, rows] is not: 10x slower below)
-        tmp *= w
-        x += tmp
+        x += w * pad.take(rows, axis=1, mode="clip")  # C order (pad[:, rows] is not: 10x slower to use)
     return x
 
 
