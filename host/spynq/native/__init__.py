@@ -3,7 +3,8 @@ the machine's g++ and called through ctypes (the "native" backend of every kerne
 
   lif    event-driven delivery into delay rings, float32 sums, float64 neuron state
   snnwm  window sums and row-wise x W1 over the non-zero sums, float64 (W1 stored float32)
-  stm    importance sampling with the likelihood matrix evaluated in row blocks, float32
+  stm    importance sampling, float32; each edge's normalised likelihood over the parent's
+         distinct values, kept between calls on the same populations (as the cpu backend)
 
 Each kernel's source (``<k>_native.cpp`` here, shipped in the wheel) is compiled once per
 source/flags hash into build/native/<hash>/ of a checkout, else into $SPYNQ_NATIVE_DIR or
