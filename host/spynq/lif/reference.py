@@ -72,9 +72,9 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     still arrive; events are sorted by m_e (stable: raster order among equals) and
     scattered in chunks of about SCATTER_ELEMS deliveries, each as wide as its widest
     event. The terms of one target x[b, t, j] are added one at a time, in raster order
-    except that late events come sorted by m_e; on exactly representable inputs (every partial sum exact in float64, e.g. the
-    kernel's Q3.12 weights) the order cannot change the sums, and tests/test_cpu_paths.py
-    checks them against the plain event loop.
+    except that late events come sorted by m_e; on exactly representable inputs (every
+    partial sum exact in float64, e.g. the kernel's Q3.12 weights) the order cannot change
+    the sums, and tests/test_cpu_paths.py checks them against the plain event loop.
     """
     batch, T, n_in = spikes.shape
     n_out = weights.shape[1]
@@ -110,8 +110,8 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
     # neighbours takes about as many columns as its events need
     need = arrive.take(i * (dmax + 1) + np.minimum(T - t, dmax + 1) - 1)
     key = need.astype(np.uint8 if n_out < 256 else np.uint16 if n_out < 65536 else np.intp)
-    order = np.argsort(key, kind="stable")  # a radix sort for small integer keys
-    i, need, base = i.take(order), need.take(order), base.take(order)
+    by_need = np.argsort(key, kind="stable")  # a radix sort for small integer keys
+    i, need, base = i.take(by_need), need.take(by_need), base.take(by_need)
     xp = np.zeros(batch * tt * n_out)
     cap = max(chunk, n_out)  # deliveries per chunk
     rows = cap // n_out  # whole rows per gather
@@ -137,7 +137,7 @@ def sample_major_input(spikes: np.ndarray, weights: np.ndarray, delays: np.ndarr
             flat = np.add((ii * n_out)[:, None], cols[:m])
             np.add(off.reshape(-1).take(flat), bb, out=ix)
             ws.reshape(-1).take(flat, out=vx, mode="clip")
-        else:  # whole rows (take copies a strided source whole), then their first m columns
+        else:  # whole rows (the fastest gather; a column slice would be copied whole), then m columns
             for a in range(0, n, rows):
                 c = min(n, a + rows)
                 np.add(off.take(ii[a:c], axis=0, out=ifull[:c - a], mode="clip")[:, :m], bb[a:c], out=ix[a:c])
