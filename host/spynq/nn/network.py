@@ -20,7 +20,7 @@ from .base import Ctx, Layer
 from .layers import BatchNorm, Conv2d, Linear, TemporalAggregate, fold_bn
 
 STYLES = ("layer", "step")
-BACKENDS = ("cpu",)
+BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")  # kernel backends: spynq.nn.deploy
 
 
 class Aux(NamedTuple):
@@ -116,33 +116,47 @@ class Sequential:
         aggregated = any(isinstance(l, TemporalAggregate) for l in self.layers)
         return (ys[-1] if aggregated else xp.stack(ys)), Aux.of(ctx)
 
-    def placement(self, backend: str = "cpu") -> list:
-        """Where each neuron layer runs. Hook for issue 10 item 3: LIF-family FC layers
-        that the LIF / SNNWM kernels compute exactly will be routed to backend="golden" |
-        "csim" | "cosim" | "fpga" here; today every layer runs on the cpu path."""
+    def placement(self, backend: str = "cpu", params: dict | None = None) -> list:
+        """Where each neuron layer runs with backend=...: on a kernel backend ("golden" |
+        "csim" | "cosim" | "fpga") every maximal run of fully connected layers the LIF
+        kernel computes (spynq.nn.deploy: the mapping and its conditions), the rest on
+        "cpu". Some conditions depend on parameter values (an all-zero bias, per-channel
+        values that are equal): params default self.init(0)."""
         if backend not in BACKENDS:
-            raise SpynqValueError(f"backend {backend!r}: spynq.nn runs {BACKENDS} only so far "
-                                  "(kernel backends for kernel-computable layers: issue 10 item 3)")
-        return ["cpu"] * len(self.neuron_layers)
+            raise SpynqValueError(f"backend {backend!r}: choose one of {BACKENDS}")
+        if backend == "cpu":
+            return ["cpu"] * len(self.neuron_layers)
+        from . import deploy
+
+        return deploy.placement(self, backend, params)
 
     def run(self, rasters, params=None, *, backend: str = "cpu", style: str = "layer", time_major: bool = False,
-            train: bool = False, seed: int = 0, merge_time: bool = False):
+            train: bool = False, seed: int = 0, merge_time: bool = False, **opts):
         """Run on rasters (batch, T, ...) (bool or real; time_major=True: (T, batch, ...))
         with numpy; a spynq.lif.result.LifResult over the neuron layers:
           spikes[l] (batch, T, *shape) bool, counts[l] (batch, *shape) int,
           v_last[l] (batch, *shape) state after the last step, v_max[l] (batch, *shape)
           largest integrated membrane h; info: layers (names), ran_on (per layer),
           output (the network's output as apply returns it), style.
-        params default: self.init(0)."""
+        params default: self.init(0).
+        backend "golden" | "csim" | "cosim" | "fpga": the kernel-computable runs of FC
+        layers run there, one spynq.lif LifNetwork each (spynq.nn.deploy.run; opts go to
+        spynq.lif.backends.run); info also has placement (= ran_on), kernel_runs (per
+        run: layers, network, the export Report, the kernel's info) and notes."""
         from ..lif.result import LifResult
 
-        where = self.placement(backend)
+        where = self.placement(backend, params)
         if params is None:
             params = self.init(0)
         x = real_array(rasters, "rasters")
         if x.ndim not in (3, 5) or 0 in x.shape[:2]:
             raise SpynqValueError(f"rasters: shape {x.shape}, wants (batch, T, n) or (batch, T, C, H, W) with "
                                   "at least one sample and one step")
+        if backend != "cpu":
+            from . import deploy
+
+            return deploy.run(self, x, params, backend, style=style, time_major=time_major, train=train, seed=seed,
+                              merge_time=merge_time, **opts)
         xs = x if time_major else np.swapaxes(x, 0, 1)
         t0 = time.perf_counter()
         out, aux = self.apply(params, xs, xp=np, train=train, seed=seed, style=style, merge_time=merge_time)
@@ -155,7 +169,8 @@ class Sequential:
             counts.append(s.sum(axis=1))
             v_last.append(np.asarray(r["v"][-1]))
             v_max.append(np.asarray(r["h"]).max(axis=0))
-        info = {"layers": [l.name for l in self.neuron_layers], "ran_on": where, "output": out, "style": style}
+        info = {"layers": [l.name for l in self.neuron_layers], "ran_on": where, "placement": where, "output": out,
+                "style": style}
         return LifResult("cpu", spikes, counts, v_last, v_max, seconds=seconds, info=info)
 
 
