@@ -107,7 +107,8 @@ def test_mapping_of_each_neuron_type():
     assert L.delay_mode == "synapse" and L.delays.shape == (4, 3) and L.delays[1, 2] == 9
 
     for neuron, syn, bias, why in [
-            (nn.LIF(tau=2.0, decay_input=False), None, 0.1, "bias"),
+            (KernelLIF(0.5, v_th=1.0, refractory=2), None, 0.1, "refractory"),
+            (nn.LIF(tau=2.0, decay_input=False, v_th=7.999), None, 0.1, "input weight"),
             (nn.LIF(tau=2.0, decay_input=False, strict=True), None, None, "strict"),
             (nn.LIF(tau=2.0, decay_input=False, reset="none"), None, None, "reset 'none'"),
             (nn.LIF(tau=2.0, decay_input=False, reset="hard", v_reset=-0.5), None, None, "initial membrane"),
@@ -171,6 +172,47 @@ def test_from_lif_network_computes_the_lif_reference():
             assert a.params == b.params and (a.delays is None) == (b.delays is None)
             if a.delays is not None:
                 np.testing.assert_array_equal(a.delays, b.delays)
+
+
+def test_bias_is_folded_exactly_by_a_bias_neuron():
+    """Biases (zero reset to v_reset < 0 with a current state; subtract reset; DA-LIF's
+    alpha folded into them) become one always-firing neuron per layer: the exported
+    network in float (spynq.lif's reference) equals the nn network, golden == csim on the
+    out words, the bias neurons fire at every step, and a layer whose bias neuron the
+    kernel cannot hold (refractory) starts a new kernel run."""
+    rng = np.random.default_rng(11)
+    net = nn.Sequential(nn.Linear(10, 8), KernelLIF(0.75, 0.5, v_th=1.0, v_reset=-0.5),
+                        nn.Linear(8, 6), nn.LIF(tau=2.0, decay_input=False, reset="soft"),
+                        nn.Linear(6, 5), nn.DALIF(alpha=nn.Param(value=0.5), beta=nn.Param(value=0.75)),
+                        nn.Linear(5, 4, bias=False), KernelLIF(0.5, v_th=0.5, refractory=1))
+    p = net.init(3)
+    for k in ("0_linear", "2_linear", "4_linear", "6_linear"):
+        p[k]["w"] = grid(p[k]["w"], 3.0) * 2
+        if "b" in p[k]:
+            p[k]["b"] = grid(p[k]["b"], 1.5) * 2
+    r = random_rasters(rng, 6, 30, 10, 0.3)
+    g = net.run(r, p, backend="golden")
+    c = net.run(r, p, backend="csim")
+    f = net.run(r, p)
+    assert g.info["placement"] == ["golden"] * 4 and len(g.info["kernel_runs"]) == 2  # refractory: own run
+    first, second = g.info["kernel_runs"]
+    assert first["report"].bias_input and not second["report"].bias_input and first["report"].exact
+    for a, b in zip(g.info["kernel_runs"], c.info["kernel_runs"]):
+        for x, y in zip(a["raw"]["out"], b["raw"]["out"]):
+            np.testing.assert_array_equal(x, y)
+    ref = backends.run(first["network"], deploy.with_bias_input(r), backend="cpu")
+    for k, n in enumerate((8, 6, 5)):
+        np.testing.assert_array_equal(ref.spikes[k][..., :n], f.spikes[k])
+        np.testing.assert_allclose(ref.v_last[k][..., :n], f.v_last[k], rtol=0, atol=1e-12)
+        assert ref.spikes[k][..., n].all()
+    gr = backends.run(first["network"], deploy.with_bias_input(r), backend="golden")
+    assert all(gr.spikes[k][..., -1].all() for k in range(3)) and gr.status.max() == 0
+    biased = nn.Sequential(nn.Linear(10, 8), nn.LIF(tau=2.0, decay_input=False))
+    bp = biased.init(0)
+    bp["0_linear"]["b"][:] = 0.25
+    without = dict(bp, **{"0_linear": {"w": bp["0_linear"]["w"]}})
+    plain = nn.Sequential(nn.Linear(10, 8, bias=False, name="0_linear"), nn.LIF(tau=2.0, decay_input=False, name="1_lif"))
+    assert (biased.run(r, bp).counts[0].sum() > plain.run(r, without).counts[0].sum())  # the bias matters here
 
 
 # ---- bit exactness and float vs fixed --------------------------------------------------
@@ -246,14 +288,14 @@ def test_float_vs_golden_within_the_rounding_bound():
 
 
 def test_mixed_network_places_conv_on_cpu_and_fc_on_the_kernel():
-    """conv + LIF on cpu, flatten, two FC LIF layers on golden (one LifNetwork), an FC
-    layer with a bias and an FC layer after average pooling on cpu; each piece equals
-    running it separately on its own backend."""
+    """conv + LIF on cpu, flatten, two FC LIF layers (the first with a bias) on golden as
+    one LifNetwork, an FC layer into BIDL neurons and an FC layer after average pooling on
+    cpu; each piece equals running it separately on its own backend."""
     rng = np.random.default_rng(9)
     net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.LIF(tau=2.0, decay_input=False), nn.Flatten(),
-                        nn.Linear(32, 12, bias=False), nn.LIF(tau=2.0, decay_input=False, reset="soft"),
+                        nn.Linear(32, 12), nn.LIF(tau=2.0, decay_input=False, reset="soft"),
                         nn.Dropout(0.2), nn.Linear(12, 8, bias=False), nn.PLIF(),
-                        nn.Linear(8, 4), nn.LIF(tau=2.0, decay_input=False))
+                        nn.Linear(8, 4), nn.BIDL())
     p = net.init(1)
     p["0_conv2d"]["w"] *= 4
     for name in ("3_linear", "6_linear"):
@@ -263,18 +305,19 @@ def test_mixed_network_places_conv_on_cpu_and_fc_on_the_kernel():
     res = net.run(r, p, backend="golden")
     cpu = net.run(r, p)
     assert res.info["placement"] == ["cpu", "golden", "golden", "cpu"] and res.backend == "golden"
-    assert any("bias" in n for n in res.info["notes"])
+    assert any("BIDL" in n for n in res.info["notes"])
     np.testing.assert_array_equal(res.spikes[0], cpu.spikes[0])  # the cpu part is the cpu path
     (run,) = res.info["kernel_runs"]
-    assert run["layers"] == ["3_linear", "4_lif", "5_dropout", "6_linear", "7_plif"]
+    assert run["layers"] == ["3_linear", "4_lif", "5_dropout", "6_linear", "7_plif"] and run["report"].bias_input
     fc_in = res.spikes[0].reshape(5, 20, -1)  # Flatten of the conv LIF's spikes
-    direct = backends.run(run["network"], fc_in, backend="golden")
-    for k in range(2):
-        np.testing.assert_array_equal(res.spikes[1 + k], direct.spikes[k])
+    direct = backends.run(run["network"], deploy.with_bias_input(fc_in), backend="golden")
+    for k, n in enumerate((12, 8)):
+        np.testing.assert_array_equal(res.spikes[1 + k], direct.spikes[k][..., :n])
+        assert direct.spikes[k][..., n].all()  # the bias neuron fires at every step
     assert res.counts[1].sum() > 0 and res.counts[2].sum() > 0
-    # the last layer (bias) ran on cpu on the kernel's spikes
-    tail = nn.Sequential(nn.Linear(8, 4, name="8_linear"), nn.LIF(tau=2.0, decay_input=False, name="9_lif"))
-    want = tail.run(res.spikes[2], {"8_linear": p["8_linear"], "9_lif": p["9_lif"]})
+    # the last layer ran on cpu on the kernel's spikes
+    tail = nn.Sequential(nn.Linear(8, 4, name="8_linear"), nn.BIDL(name="9_bidl"))
+    want = tail.run(res.spikes[2], {"8_linear": p["8_linear"], "9_bidl": p["9_bidl"]})
     np.testing.assert_array_equal(res.spikes[3], want.spikes[0])
     # an FC layer whose input is not a spike train stays on cpu
     pooled = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.LIF(), nn.AvgPool2d(2), nn.Flatten(),

@@ -4,9 +4,9 @@ A *unit* is a synaptic layer followed directly by a neuron layer whose update is
 kernel's (hls/lif_delay/lif_delay_config.h: V = alpha V + u, optional current
 I = beta I + x, spike V >= threshold, reset to v_reset or by subtraction, V starts at 0):
 
-  synapse   Linear without bias (or with an all-zero bias), DelayedLinear (spynq.nn.delays:
-            per-synapse delays stay per synapse, per-input delays become axonal delays;
-            delays 0..LIF_RING-1 = 127)
+  synapse   Linear, DelayedLinear (spynq.nn.delays: per-synapse delays stay per synapse,
+            per-input delays become axonal delays; delays 0..LIF_RING-1 = 127). A bias
+            is folded exactly (below, "bias neuron").
   neuron    kernel alpha          kernel beta   weights x       reset
   LIF       1 - 1/tau             -             1 (decay_input=False), 1/tau (True)
   PLIF      1 - k, k=sigmoid(w)   -             1 or k, as LIF (tau fixed at inference)
@@ -24,7 +24,17 @@ Q7.16, and every decay product rounded to 2^-16 with states saturated at |V| < 1
 ``to_lif_network`` reports each of these errors; ``float_bound`` is the rigorous bound of
 the loop rounding on exactly representable parameters.
 
-Not mapped (the layer stays on the cpu path): biases (the kernel has no bias input), BIDL
+Bias neuron. The kernel has no bias input, so a run with a bias gets one more input, a
+column of ones appended to the raster, and one more neuron per layer that fires at every
+step (weight w_b from the previous bias source, delay 0, the layer's own parameters:
+w_b >= threshold + |alpha v_reset| + 2^-8 makes V >= threshold at every step in float and
+in fixed point). Its spikes carry the layer's bias row to the next layer in the same step:
+exactly the nn bias, rounded to Q3.12 like a weight. Not with refractory steps (the bias
+neuron would pause), nor where its membrane could reach the Q7.16 range. to_lif_network's
+Report.bias_input says whether the LifNetwork wants that ones column (with_bias_input);
+its last neuron per layer is then the bias neuron.
+
+Not mapped (the layer stays on the cpu path): BIDL
 and LIAF (leak after the reset: spikes would match for beta = 0, v_last would not), LNM,
 strict ``>`` thresholds, reset "none", analog outputs, leaks towards v_rest != 0,
 per-neuron decays or thresholds, and a first unit whose input is not a spike raster.
@@ -120,6 +130,9 @@ class Unit:
     weights: np.ndarray  # (n_in, n_out) float, the weight factor folded in, not clipped
     delays: np.ndarray | None
     mapping: str
+    bias: np.ndarray | None = None  # (n_out,) float, the weight factor folded in
+    w_bias: float | None = None     # the bias neuron's input weight (Q3.12), None: no bias neuron possible
+    why_no_bias: str = ""
 
 
 def _scalar(v, what: str) -> float:
@@ -184,10 +197,8 @@ def neuron_params(neuron: Neuron, p: dict, n: int) -> tuple[dict, np.ndarray, st
 def make_unit(syn, neuron, p_syn: dict, p_neuron: dict) -> Unit:
     if type(syn) not in (Linear, DelayedLinear):
         raise NotDeployable(f"{type(syn).__name__} is not a fully connected layer")
-    if "b" in p_syn and np.any(np.asarray(p_syn["b"]) != 0):
-        raise NotDeployable(f"{syn.name}: a bias (the kernel has no bias input)")
-    if syn.n_in > C["LIF_MAX_IN"]:
-        raise NotDeployable(f"{syn.name}: {syn.n_in} inputs, the kernel takes at most {C['LIF_MAX_IN']}")
+    if syn.n_in + 1 > C["LIF_MAX_IN"]:  # + 1: room for a bias input
+        raise NotDeployable(f"{syn.name}: {syn.n_in} inputs, the kernel takes at most {C['LIF_MAX_IN'] - 1} here")
     fields, scale, desc = neuron_params(neuron, p_neuron, syn.n_out)
     params = LifParams(**fields)
     try:
@@ -206,7 +217,37 @@ def make_unit(syn, neuron, p_syn: dict, p_neuron: dict) -> Unit:
             raise NotDeployable(f"{syn.name}: delay {syn.max_delay} > {MAX_DELAY} (the kernel's ring)")
         delays = syn.delays.copy() if syn.mode == "axonal" else syn.delays.T.copy()
     w = np.asarray(p_syn["w"], float).T * scale[None, :]
-    return Unit(syn, neuron, params, w, delays, desc)
+    bias = np.asarray(p_syn["b"], float) * scale if "b" in p_syn and np.any(np.asarray(p_syn["b"]) != 0) else None
+    w_bias, why = bias_weight(params)
+    if bias is not None and w_bias is None:
+        raise NotDeployable(f"{syn.name}: a bias, {why}")
+    return Unit(syn, neuron, params, w, delays, desc, bias, w_bias, why)
+
+
+def bias_weight(p: LifParams) -> tuple[float | None, str]:
+    """(w_b, "") for a bias neuron of a layer with params p: the smallest Q3.12 weight with
+    w_b >= threshold + |alpha v_reset| + 2^-8, so that V >= threshold at every step (zero
+    reset: V = alpha v_reset + u, u >= w_b; subtract: V - threshold >= 0 stays, V >= u);
+    the margin covers the rounding of alpha v_reset and of the parameters. (None, why)
+    where the kernel cannot hold it."""
+    if p.refractory:
+        return None, "refractory steps (a bias neuron would pause)"
+    need = p.threshold + (abs(p.alpha * p.v_reset) if p.reset == "zero" else 0.0) + 2.0 ** -8
+    w_b = np.ceil(need * (1 << W_FRAC)) / (1 << W_FRAC)
+    if w_b > W_MAX:
+        return None, f"a bias neuron needs an input weight {need:.4g} > {W_MAX}"
+    u = w_b / (1.0 - p.beta) if p.beta is not None else w_b  # the largest input current
+    v = abs(p.v_reset) + u if p.reset == "zero" else (u - p.threshold) / (1.0 - p.alpha) + p.threshold
+    if max(u, v) > 100.0:  # keep clear of the Q7.16 range (|V| < 128)
+        return None, f"a bias neuron's state would reach {max(u, v):.4g} (Q7.16: |V| < 128)"
+    return float(w_b), ""
+
+
+def with_bias_input(rasters) -> np.ndarray:
+    """(batch, T, n) spikes -> (batch, T, n + 1) with the last input always on (the input
+    of a LifNetwork whose Report.bias_input is True)."""
+    r = np.asarray(rasters, bool)
+    return np.concatenate([r, np.ones(r.shape[:-1] + (1,), bool)], axis=-1)
 
 
 @dataclass
@@ -217,6 +258,13 @@ class Segment:
     layers: list
     units: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+
+
+def _joins(units: list, unit: Unit) -> bool:
+    """A unit continues a kernel run unless the run would need bias neurons (some unit has
+    a bias) that one of its layers cannot hold: then a new run starts (kernel to kernel)."""
+    both = units + [unit]
+    return not any(u.bias is not None for u in both) or all(u.w_bias is not None for u in both)
 
 
 def _spiking_source(net, i: int) -> bool | None:
@@ -265,7 +313,7 @@ def segments(net, params: dict, backend: str = "golden", train: bool = False) ->
                 except NotDeployable as e:
                     note = str(e)
         if unit is not None:
-            if segs and segs[-1].where == backend:
+            if segs and segs[-1].where == backend and _joins(segs[-1].units, unit):
                 segs[-1].layers += pending
                 pending.clear()
             else:
@@ -297,6 +345,7 @@ class Report:
     (largest error), alpha / beta rounded to UQ0.16, threshold / v_reset to Q7.16 (errors),
     the delays' mode and maximum, and the mapping of the nn layers."""
     layers: list
+    bias_input: bool = False  # the LifNetwork takes with_bias_input(rasters); last neuron per layer = bias
 
     @property
     def exact(self) -> bool:
@@ -310,12 +359,23 @@ class Report:
         for r in self.layers:
             rows.append(f"{r['layers']}: {r['mapping']}; weights clipped {r['w_clipped']} (max {r['w_clip_max']:.3g}), "
                         f"rounding <= {r['w_round']:.3g}; alpha err {r['alpha_err']:.3g}, beta err {r['beta_err']:.3g}, "
-                        f"threshold err {r['threshold_err']:.3g}; delays {r['delays']}")
+                        f"threshold err {r['threshold_err']:.3g}; delays {r['delays']}"
+                        + (f"; bias neuron (w_b {r['w_bias']:.6g})" if self.bias_input else ""))
         return "\n".join(rows)
 
 
-def _unit_layer(u: Unit) -> tuple[LifLayer, dict]:
+def _unit_layer(u: Unit, bias_neuron: bool = False) -> tuple[LifLayer, dict]:
     w = u.weights
+    d = None if u.delays is None else u.delays.copy()
+    if bias_neuron:  # one more input (the bias source) and one more neuron (the next bias source)
+        n_in, n_out = w.shape
+        wb = np.zeros((n_in + 1, n_out + 1))
+        wb[:n_in, :n_out] = w
+        wb[n_in, :n_out] = u.bias if u.bias is not None else 0.0
+        wb[n_in, n_out] = u.w_bias
+        w = wb
+        if d is not None:
+            d = np.concatenate([d, [0]]) if d.ndim == 1 else np.pad(d, ((0, 1), (0, 1)))
     wc = np.clip(w, W_MIN, W_MAX)
     wq = encode.weights_q(wc, f"{u.syn.name} weights") / float(1 << W_FRAC)
     p = u.params
@@ -330,13 +390,15 @@ def _unit_layer(u: Unit) -> tuple[LifLayer, dict]:
            "threshold_err": abs(encode.state_q(p.threshold, "threshold") / vq - p.threshold),
            "v_reset_err": abs(encode.state_q(p.v_reset, "v_reset") / vq - p.v_reset),
            "delays": "none" if u.delays is None else
-           f"{'axonal' if u.delays.ndim == 1 else 'per synapse'} <= {int(u.delays.max(initial=0))}"}
-    return LifLayer(wc, None if u.delays is None else u.delays.copy(), copy.copy(p)), rep
+           f"{'axonal' if u.delays.ndim == 1 else 'per synapse'} <= {int(u.delays.max(initial=0))}",
+           "w_bias": u.w_bias if bias_neuron else None}
+    return LifLayer(wc, d, copy.copy(p)), rep
 
 
 def units_network(units: list[Unit]) -> tuple[LifNetwork, Report]:
-    layers, reps = zip(*(_unit_layer(u) for u in units))
-    return LifNetwork(list(layers)), Report(list(reps))
+    biased = any(u.bias is not None for u in units)
+    layers, reps = zip(*(_unit_layer(u, biased) for u in units))
+    return LifNetwork(list(layers)), Report(list(reps), biased)
 
 
 def to_lif_network(net, params: dict) -> tuple[LifNetwork, Report]:
@@ -428,13 +490,15 @@ def run(net, rasters, params: dict, backend: str, *, style: str = "layer", time_
             xs = out
             continue
         lif, report = units_network(seg.units)
-        res = lif_backends.run(lif, np.swapaxes(xs, 0, 1).astype(bool), backend=backend, **opts)
+        r = np.swapaxes(xs, 0, 1).astype(bool)
+        res = lif_backends.run(lif, with_bias_input(r) if report.bias_input else r, backend=backend, **opts)
         for k, u in enumerate(seg.units):
-            readouts[u.neuron.name] = (res.spikes[k], res.v_last[k], res.v_max[k])
+            n = u.syn.n_out  # without the bias neuron
+            readouts[u.neuron.name] = (res.spikes[k][..., :n], res.v_last[k][..., :n], res.v_max[k][..., :n])
             where[u.neuron.name] = backend
         runs.append({"layers": [net.layers[k].name for k in seg.layers], "network": lif, "report": report,
                      "info": res.info, "status": res.layer_status, "raw": res.raw})
-        xs = np.swapaxes(res.spikes[-1], 0, 1).astype(float)
+        xs = np.swapaxes(readouts[seg.units[-1].neuron.name][0], 0, 1).astype(float)
     seconds = time.perf_counter() - t0
     names = [l.name for l in net.neuron_layers]
     spikes = [readouts[n][0] for n in names]
