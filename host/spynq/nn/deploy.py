@@ -34,10 +34,12 @@ neuron would pause), nor where its membrane could reach the Q7.16 range. to_lif_
 Report.bias_input says whether the LifNetwork wants that ones column (with_bias_input);
 its last neuron per layer is then the bias neuron.
 
-Not mapped (the layer stays on the cpu path): BIDL
-and LIAF (leak after the reset: spikes would match for beta = 0, v_last would not), LNM,
-strict ``>`` thresholds, reset "none", analog outputs, leaks towards v_rest != 0,
-per-neuron decays or thresholds, and a first unit whose input is not a spike raster.
+Not mapped (the layer stays on the cpu path, info["notes"] says why): BIDL and LIAF
+(leak after the reset: spikes would match for beta = 0, v_last would not), LNM, strict
+``>`` thresholds, reset "none", analog outputs, leaks towards v_rest != 0, per-neuron
+decays or thresholds, conv layers, and an FC layer whose input is not a spike train.
+The limits checked here are the default kernel's (LIF_MAX_IN, LIF_RING); larger layers
+are split into calls by spynq.lif.backends.plan_calls.
 """
 from __future__ import annotations
 
@@ -343,7 +345,8 @@ class Report:
     """What the export approximated, per kernel layer (float -> the encoder's fixed point):
     weights clipped to [-8, 8 - 2^-12] (count, largest change) and rounded to Q3.12
     (largest error), alpha / beta rounded to UQ0.16, threshold / v_reset to Q7.16 (errors),
-    the delays' mode and maximum, and the mapping of the nn layers."""
+    the delays' mode and maximum, the mapping of the nn layers, and loop_bound, the
+    membrane error the loop's rounding alone can reach (float_bound)."""
     layers: list
     bias_input: bool = False  # the LifNetwork takes with_bias_input(rasters); last neuron per layer = bias
 
@@ -391,7 +394,8 @@ def _unit_layer(u: Unit, bias_neuron: bool = False) -> tuple[LifLayer, dict]:
            "v_reset_err": abs(encode.state_q(p.v_reset, "v_reset") / vq - p.v_reset),
            "delays": "none" if u.delays is None else
            f"{'axonal' if u.delays.ndim == 1 else 'per synapse'} <= {int(u.delays.max(initial=0))}",
-           "w_bias": u.w_bias if bias_neuron else None}
+           "w_bias": u.w_bias if bias_neuron else None,
+           "loop_bound": float_bound(p.alpha, p.beta)}  # |V| error of the loop rounding alone
     return LifLayer(wc, d, copy.copy(p)), rep
 
 
