@@ -17,6 +17,7 @@ import importlib
 
 MODELS: dict[str, str] = {
     # name: module (relative to this package); each helper adds its own lines
+    "stca": "stca", "bidl_convlif": "bidl_convlif", "bidl_liaf": "bidl_liaf",
 }
 
 
