@@ -215,6 +215,53 @@ def test_bias_is_folded_exactly_by_a_bias_neuron():
     assert (biased.run(r, bp).counts[0].sum() > plain.run(r, without).counts[0].sum())  # the bias matters here
 
 
+def test_kernel_lif_and_delayed_linear_under_jax():
+    """The numpy forward equals the jax forward (step loop and lax.scan) with a current
+    state, refractory steps and both delay modes; BPTT through KernelLIF (alpha, beta,
+    v_th learnable, smooth surrogate) and DelayedLinear matches central differences."""
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(4)
+    xs = (rng.random((10, 3, 6)) < 0.4).astype(float)
+    net = nn.Sequential(DelayedLinear(6, 5, rng.integers(0, 4, (5, 6))), KernelLIF(0.8, 0.5, refractory=2),
+                        DelayedLinear(5, 4, rng.integers(0, 3, 5)), KernelLIF(0.6, v_th=0.7, reset="soft"))
+    p = net.init(2)
+    p["0_delayedlinear"]["w"] *= 3
+    want = net.apply(p, xs)[0]
+    with jax.experimental.enable_x64():
+        for scan in (False, True):  # jit: eager dispatch of the unrolled loop is slower than compiling it
+            got = jax.jit(lambda x, s=scan: net.apply(p, x, xp=jnp, scan=s)[0])(jnp.asarray(xs))
+            np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=1e-12)
+        smooth = nn.Sigmoid(alpha=4.0, smooth=True)
+        P = nn.Param
+        g_net = nn.Sequential(DelayedLinear(6, 5, rng.integers(0, 4, (5, 6))),
+                              KernelLIF(P(0.8), P(0.5), v_th=P(1.0), surrogate=smooth),
+                              DelayedLinear(5, 4, rng.integers(0, 3, 5)),
+                              KernelLIF(P(0.6), v_th=P(0.7), reset="soft", surrogate=smooth))
+        gp = g_net.init(3)
+        gp["0_delayedlinear"]["w"] *= 3
+        lw = rng.normal(size=(10, 3, 4))
+
+        def loss(q, xp):
+            return (g_net.apply(q, xp.asarray(xs), xp=xp, scan=xp is jnp)[0] * lw).sum()
+
+        g = jax.jit(jax.grad(lambda q: loss(q, jnp)))(gp)
+        checked = 0
+        for name, key, idx in [("0_delayedlinear", "w", (1, 2)), ("2_delayedlinear", "w", (3, 0)),
+                               ("1_kernellif", "alpha", ()), ("1_kernellif", "beta", ()), ("1_kernellif", "v_th", ()),
+                               ("3_kernellif", "alpha", ()), ("3_kernellif", "v_th", ())]:
+            hi = {a: {k: np.array(v, float) for k, v in b.items()} for a, b in gp.items()}
+            lo = {a: {k: np.array(v, float) for k, v in b.items()} for a, b in gp.items()}
+            hi[name][key][idx] += 1e-6
+            lo[name][key][idx] -= 1e-6
+            fd = (loss(hi, np) - loss(lo, np)) / 2e-6
+            got = float(np.asarray(g[name][key])[idx])
+            assert got == pytest.approx(fd, rel=2e-5, abs=1e-8), (name, key, got, fd)
+            checked += abs(got) > 1e-6
+        assert checked >= 6
+
+
 # ---- bit exactness and float vs fixed --------------------------------------------------
 
 
