@@ -63,7 +63,6 @@ W_FRAC = C["LIF_W_FRAC"]
 W_MIN = -float(1 << (C["LIF_W_BITS"] - 1 - W_FRAC))                    # -8
 W_MAX = ((1 << (C["LIF_W_BITS"] - 1)) - 1) / float(1 << W_FRAC)         # 8 - 2^-12
 MAX_DELAY = C["LIF_RING"] - 1
-KERNEL_BACKENDS = ("golden", "csim", "cosim", "fpga")
 PASS = (Flatten, Dropout)  # identity on a [B, N] spike train (Dropout in eval mode)
 
 
