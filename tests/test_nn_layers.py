@@ -450,8 +450,8 @@ def test_run_returns_lifresult_fields():
         np.testing.assert_array_equal(res.v_max[l], r["h"].max(0))
     assert res.counts[-1].sum() > 0
     assert res.predict().shape == (5,)
-    with pytest.raises(SpynqValueError, match="item 3"):
-        net.run(rasters, p, backend="csim")
+    with pytest.raises(SpynqValueError, match="choose one of"):
+        net.run(rasters, p, backend="gpu")
     for bad in (rasters[0], rasters[:, :0], np.full((5, 9, 16), np.nan)):
         with pytest.raises(SpynqValueError):
             net.run(bad, p)

@@ -33,10 +33,15 @@ Example::
     #   g = jax.grad(loss)(params)
 
 Options the papers leave open follow models_neurons.md; each class docstring names its
-choice. Not here yet (issue 10): the model builders (Oli-N, STCA, ...), weights in/out,
-op/energy accounting, training loops, kernel routing (Sequential.placement is the hook).
+choice. Around the library: the model builders (spynq.nn.models), training
+(spynq.nn.train, spynq.nn.tasks, ``spynq train``), weights in/out (spynq.weights), op and
+energy accounting (spynq.nn_costs), and the kernels: ``Sequential.run(..., backend=
+"golden" | "csim" | "cosim" | "fpga")`` runs the layers the LIF kernel computes there
+(spynq.nn.deploy; ``res.info["placement"]`` says which layer ran where).
 """
 from .base import Ctx, Layer
+from .delays import DelayedLinear
+from .deploy import KernelLIF
 from .layers import (AvgPool2d, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, Linear,
                      MaxPool2d, TemporalAggregate, fold_bn)
 from .network import Aux, Sequential, fold_batchnorm
@@ -46,7 +51,7 @@ from .params import Param
 from .surrogate import ATan, DynamicTanh, Rectangular, Sigmoid, Surrogate, k_schedule
 
 __all__ = [
-    "Ctx", "Layer", "Aux", "Sequential", "fold_batchnorm", "fold_bn", "namespace", "Param",
+    "Ctx", "Layer", "DelayedLinear", "KernelLIF", "Aux", "Sequential", "fold_batchnorm", "fold_bn", "namespace", "Param",
     "Linear", "Conv2d", "BatchNorm", "AvgPool2d", "MaxPool2d", "GlobalAvgPool", "GlobalMaxPool", "Flatten",
     "Dropout", "TemporalAggregate",
     "Neuron", "LIF", "PLIF", "DALIF", "AIA", "BIDL", "LIAF", "LNM",
