@@ -22,7 +22,9 @@ The test split is a seeded 20 % of the samples, stratified by class.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -71,11 +73,29 @@ def _split(y: np.ndarray, rng: np.random.Generator, test_frac: float = 0.2):
     return rng.permutation(np.concatenate(tr)), rng.permutation(np.concatenate(te))
 
 
+@functools.lru_cache(maxsize=1)
 def _digits():
-    from sklearn.datasets import load_digits
+    """(pixels / 16, labels) of scikit-learn's digits. Read from the CSV scikit-learn
+    ships (what load_digits parses) without importing sklearn, which takes seconds;
+    load_digits itself if the file is not where scikit-learn 1.x keeps it."""
+    import importlib.util
 
-    d = load_digits()
-    return d.data.astype(np.float64) / 16.0, d.target.astype(np.int64)
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise SpynqValueError("the digits tasks need scikit-learn (pip install scikit-learn)")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    if path.is_file():
+        a = np.loadtxt(path, delimiter=",")
+        data, target = a[:, :-1], a[:, -1]
+    else:  # pragma: no cover - another scikit-learn layout
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        data, target = d.data, d.target
+    out = (data.astype(np.float64) / 16.0, target.astype(np.int64))
+    for a in out:
+        a.setflags(write=False)  # cached: shared by every call
+    return out
 
 
 def rate_code(p: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:

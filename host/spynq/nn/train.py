@@ -42,7 +42,9 @@ compiled step (SpikingJelly draws a new one per call; not reproduced here).
 
 Optional hooks a network may define (nn.Sequential subclasses or small classes with
 init / apply / run / trainable / neuron_layers):
-  net.regularizer(params, xp) -> scalar   added to the task loss (Oli-N's lambda L_reg);
+  net.regularizer(params, aux, xp) -> scalar  added to the task loss (Oli-N's lambda L_reg;
+                                          aux: the forward's Aux, whose records a layer
+                                          may extend);
   net.phases(params) -> [mask, ...]       alternating optimisation: minibatch i updates
                                           only the leaves of mask i % len (Oli-N's W step
                                           then Phi step), each within ``trainable``;
@@ -253,7 +255,7 @@ def fit(net, params, task, *, epochs: int = 5, lr: float = 1e-2, batch: int = 64
             out, aux = net.apply(q, xs, xp=jnp, train=True, seed=seed, merge_time=True, scan=True)
             L = task_loss(loss, out, y1h, jnp, logit_scale)
             if reg is not None:
-                L = L + reg(q, jnp)
+                L = L + reg(q, aux, jnp)
             return L, aux.updates
 
         @jax.jit
@@ -405,6 +407,7 @@ def load_model(path, inference: bool = True):
     missing = sorted(set(_flat_keys(template)) ^ set(_flat_keys(params)))
     if missing:
         raise SpynqValueError(f"{path}: parameters do not match model {meta['model']!r}: {missing[:6]}")
+    params = {l: params.get(l, {}) for l in template}  # layers without parameters leave no key in the file
     if inference and hasattr(net, "inference"):
         net, params = net.inference(params)
     return net, params, meta
