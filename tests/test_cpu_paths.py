@@ -344,6 +344,29 @@ def test_stm_cache_is_bounded(monkeypatch):
     assert sum(e.nbytes for e in R._CACHE.values()) <= R.CACHE_BYTES and len(R._CACHE) >= 2
 
 
+def test_stm_cache_is_safe_from_several_threads(monkeypatch):
+    """Four threads on populations of their own, with a cache so small that every call
+    evicts: each gets the answer a serial call gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spynq.stm import reference as R
+    from spynq.stm import workloads
+
+    wl = workloads.multi_layer_causal()
+    ev = wl.evidence(2, seed=1)
+    jobs = [wl.network.sample(150, seed=s) for s in range(8)]
+    R.clear_cache()
+    serial = [R.infer_weights(wl.network, pops, ev)[0] for pops in jobs]
+    monkeypatch.setattr(R, "CACHE_BYTES", 150 * 150 * 8 * 2)
+    R.clear_cache()
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda pops: R.infer_weights(wl.network, pops, ev)[0], jobs))
+            for g, w in zip(got, serial):
+                np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
+    assert sum(e.nbytes for e in R._CACHE.values()) <= R.CACHE_BYTES
+
+
 def test_snnwm_collect_keeps_the_input_dtype_rules():
     """spynq.snnwm.conv feeds float feature maps (float32 too): w * s is rounded as before,
     in s's precision where numpy does so, and every tap adds in order."""

@@ -31,6 +31,7 @@ form).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -49,6 +50,7 @@ MATRIX_ELEMS = 1 << 24  # 128 MB: a 4096 x 4096 edge (STM_MAX_SAMPLES) is precom
 CACHE_BYTES = 1 << 29  # normalised likelihood matrices kept between calls (512 MB)
 BLOCK_ELEMS = 1 << 15  # entries per row block while a matrix is computed: its temporaries stay in L2
 _CACHE: OrderedDict = OrderedDict()  # key -> _Edge
+_CACHE_LOCK = threading.Lock()
 
 
 def _energy(dist_energy, child, parent) -> np.ndarray:
@@ -163,21 +165,24 @@ def edge(child, parent, cs, ps, memo: dict | None = None) -> _Edge:
     e = edge_energy(child.dist)
     key = _digest(np.array([e.kind, MATRIX_ELEMS, BLOCK_ELEMS]), e.a, e.b, e.r, e.g, e.table) \
         + memo[id(cs)][1] + memo[id(ps)][1]
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
-    made = _Edge(child, parent, cs, ps)
+    with _CACHE_LOCK:  # callers in several threads: look-up and eviction are one step each
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    made = _Edge(child, parent, cs, ps)  # computed outside the lock
     if made.nbytes <= CACHE_BYTES:
-        _CACHE[key] = made
-        while sum(v.nbytes for v in _CACHE.values()) > CACHE_BYTES:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[key] = made
+            while sum(v.nbytes for v in _CACHE.values()) > CACHE_BYTES:
+                _CACHE.popitem(last=False)
     return made
 
 
 def clear_cache() -> None:
     """Forget every cached normalised likelihood (they are rebuilt on the next call)."""
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
