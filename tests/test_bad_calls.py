@@ -449,3 +449,14 @@ def test_ctrl_c_interrupts_a_long_csim_call():
     """, timeout=120)
     assert "interrupted" in res["msg"] and "background" in res["msg"], res["msg"]
     assert res["seconds"] < 2.0
+
+
+def test_stm_node_table_past_net_words_is_a_bad_net_in_golden_too():
+    """Fuzz case (n=1000, case 341): a net of only its header, whose node count says a
+    table follows. stm_parse rejects it; golden raised numpy's unpacking error."""
+    net = np.zeros(8, np.uint32)
+    net[:3] = se.C["STM_MAGIC"], 4, 2
+    inp = np.zeros(8, np.uint32)
+    want = [se.C["STM_ST_BAD_NET"], 0, 0, 0]
+    assert sg.run(net, 8, inp, 2).tolist() == want
+    assert np.asarray(runner.execute("stm", "csim", net, 8, inp, (2,))[0]).tolist() == want

@@ -53,6 +53,8 @@ def parse_net(net: np.ndarray, net_words: int) -> list[NodeQ]:
     n_nodes, n_ev = int(w[1]), int(w[2])
     if not 1 <= n_nodes <= C["STM_MAX_NODES"] or n_ev >= n_nodes or net_words > C["STM_MAX_NET_WORDS"]:
         raise BadNet("bad node or evidence count, or too many words")
+    if C["STM_HDR_WORDS"] + n_nodes * C["STM_NODE_WORDS"] > net_words:
+        raise BadNet(f"the table of {n_nodes} nodes runs past net_words {net_words}")
     nodes = []
     # structure, as stm_parse: every parent is hidden (an observed node has no children;
     # children come first, parent > i), and each evidence column 0..n_ev-1 is one node's
