@@ -17,7 +17,7 @@ __all__ = ["PAPERS", "Claim", "Measured", "OutOfReach", "Result", "claims", "eva
            "summary", "summary_by_kind", "table", "titles"]
 
 # papers in the order of the notes (models_neurons.md sections 1-7)
-PAPERS = ("oli", "aia", "dalif", "lnm", "review", "bidl", "stca")
+PAPERS = ("oli", "aia", "dalif", "lnm", "review", "bidl", "stca", "axonal", "wtcrl", "spikeprop", "ib_hebbian")
 
 
 def module(paper: str):

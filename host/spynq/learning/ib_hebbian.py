@@ -330,15 +330,19 @@ def train(task: str = "xor", cfg: IBConfig | None = None, progress=print):
 
 
 def seeds_table(task: str, seeds=range(5), epochs: int = 25, progress=None, **overrides) -> dict:
-    """Final test accuracy over seeds: {"acc": [...], "mean", "std", "seconds"}."""
+    """Final test accuracy over seeds: {"acc": [...], "mean", "std", "seconds",
+    "l_hsic_first_last": per seed [L_HSIC per hidden layer after epoch 1, after the last]}."""
     t0 = time.perf_counter()
-    accs = []
+    accs, hs = [], []
     for s in seeds:
         base = dict(hidden=(10, 4) if task == "xor" else (4,), epochs=epochs, seed=int(s))
         base.update(overrides)
-        accs.append(train(task, IBConfig(**base), progress=progress)["test_acc"])
+        r = train(task, IBConfig(**base), progress=progress)
+        accs.append(r["test_acc"])
+        hs.append([r["history"][1]["l_hsic"], r["history"][-1]["l_hsic"]])
     a = np.asarray(accs)
-    return {"acc": accs, "mean": float(a.mean()), "std": float(a.std()), "seconds": time.perf_counter() - t0}
+    return {"acc": accs, "mean": float(a.mean()), "std": float(a.std()), "seconds": time.perf_counter() - t0,
+            "l_hsic_first_last": hs}
 
 
 # ----------------------------------------------------------------------------- the reservoir
@@ -440,6 +444,7 @@ def reservoir_experiment(n: int = 500, N: int = 10, gamma: float = 2.0, sigma: f
 # ----------------------------------------------------------------------------- entry point
 
 TOY_JSON = "build/learning/ib_toy.json"
+RESERVOIR_JSON = "build/learning/ib_reservoir.json"
 
 
 def toy_table(seeds=range(5), epochs: int = 25, out: str | None = TOY_JSON, progress=print) -> dict:
@@ -472,7 +477,9 @@ def main(argv=None):
 
     ap = argparse.ArgumentParser(prog="python -m spynq.learning.ib_hebbian",
                                  description="P6: the IB three-factor rule on Table 3's linear / XOR tasks")
-    ap.add_argument("what", choices=["toy", "train"], help="toy: both tasks over seeds (JSON); train: one run")
+    ap.add_argument("what", choices=["toy", "train", "reservoir"],
+                    help="toy: both tasks over seeds (JSON); train: one run; reservoir: the xi-tracking experiment (JSON)")
+    ap.add_argument("--neurons", type=int, default=500, help="reservoir size (the paper: 2,000)")
     ap.add_argument("--task", default="xor", choices=["xor", "linear"])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
@@ -481,6 +488,21 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.what == "toy":
         toy_table(range(a.seeds), a.epochs, a.out or TOY_JSON)
+        return 0
+    if a.what == "reservoir":
+        import json
+        import os
+
+        t0 = time.perf_counter()
+        r = reservoir_experiment(n=a.neurons, epochs=min(a.epochs, 10), seed=a.seed)
+        out = {"neurons": a.neurons, "epochs": min(a.epochs, 10), "samples": 100, "corr": r["corr"],
+               "nrmse": r["nrmse"], "seconds": time.perf_counter() - t0}
+        print(f"reservoir {a.neurons} neurons: test correlation {r['corr']:.3f}, NRMSE {r['nrmse']:.3f}, "
+              f"{out['seconds']:.0f} s")
+        path = a.out or RESERVOIR_JSON
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(out, f, indent=1)
         return 0
     r = train(a.task, IBConfig(hidden=(10, 4) if a.task == "xor" else (4,), epochs=a.epochs, seed=a.seed))
     if a.out:
