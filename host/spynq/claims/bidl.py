@@ -167,6 +167,90 @@ def _csm_asm():
     return Measured(bool(same), f"[T, B, C, H, W] input, {int(sa.sum())} spikes; per-channel values all equal")
 
 
+# -- R-STDP (Sec. 5.3, note 6.5 / 6.7 B10, B11) on spynq.nn.rstdp
+
+
+def _rstdp_population():
+    from .. import nn
+    from ..nn.rstdp import RSTDP, split_last_linear
+
+    rule = RSTDP(classes=11, population=7)
+    net = nn.Sequential(nn.Linear(256, rule.n_out, bias=False), nn.BIDL())
+    k, _ = split_last_linear(net)
+    w = net.init(0)[net.layers[k].name]["w"]
+    return Measured(rule.n_out, f"11 classes x 7 neurons; the plastic FCLIF weight W is {w.shape[1]} x {w.shape[0]} "
+                                "(the text's 256 x 11 is per class, note 6.5)")
+
+
+def _trace_window(what):
+    def f():
+        from ..nn.rstdp import RSTDP
+
+        rule = RSTDP(classes=1, population=1)  # the paper's theta = 0.95, eta = 1
+        tr = rule.init_traces(1)
+        t0, t1 = 2, 6
+        quiet, ltp = True, None
+        for t in range(t1 + 1):
+            s_in = np.array([[1.0 if t == t0 else 0.0]])
+            s_out = np.array([[1.0 if t == t1 else 0.0]])
+            tr = rule.traces(tr, s_in, s_out)
+            dw = rule.stdp(tr, s_in, s_out)
+            if t0 <= t < t1:
+                quiet = quiet and abs(tr[0][0, 0] - rule.eta * rule.theta ** (t - t0)) < 1e-15 and not dw.any()
+            ltp = float(dw[0, 0])
+        if what == "decay":
+            return Measured(bool(quiet), "pre spike at t0 = 2, no post spike: t_in(t) = eta theta^(t - t0) for "
+                                         "t = 2..5 and DeltaW = 0")
+        return Measured(ltp, "pre spike at t0 = 2, post spike at t1 = 6, traces updated before use: DeltaW = "
+                             "t_in(t1) S_out(t1)")
+    return f
+
+
+def _reward_flip():
+    from ..nn.rstdp import RSTDP
+
+    rule = RSTDP(classes=2, population=2, lr=1.0)
+    s_out = np.array([[1.0, 0.0, 1.0, 0.0]])  # one neuron of each class fires after an earlier pre spike
+    tr = (np.array([[0.95]]), s_out.copy())
+    d = rule.delta(tr, np.zeros((1, 1)), s_out, [0])
+    return Measured(bool(d[0, 0] > 0 > d[0, 2]), f"label 0, one of 2 neurons per class firing: r = L - O = (0.5, "
+                                                  f"-0.5); update {d[0, 0]:+g} (class 0), {d[0, 2]:+g} (class 1)")
+
+
+def _toy(a_minus):
+    def f():
+        from .. import nn
+        from ..nn.models.stca import Voting
+        from ..nn.rstdp import RSTDP, class_rates, local_phase, poisson_task
+
+        task = poisson_task(n_train=60, n_test=0)
+        net = nn.Sequential(nn.Linear(30, 15, bias=False), nn.BIDL(alpha=0.5, v_th=0.5), Voting(5),
+                            nn.TemporalAggregate("mean"))
+        p = net.init(1)
+        p["0_linear"]["w"] = np.random.default_rng(2).uniform(0, 0.3, (15, 30))
+        xs = np.swapaxes(task.x_train, 0, 1)
+        c0, o0 = class_rates(net, p, xs, task.y_train, 5, 3)
+        q, _ = local_phase(net, p, xs, task.y_train, RSTDP(classes=3, population=5, a_minus=a_minus))
+        c1, o1 = class_rates(net, q, xs, task.y_train, 5, 3)
+        return Measured(bool(c1 - o1 > c0 - o0 + 0.1),
+                        f"3 classes of 10 Poisson inputs (rate 0.4 own class, 0.05 others), 3 x 5 BIDL outputs, one "
+                        f"pass over 60 samples, lr 1e-3, a_minus {a_minus:g}: rate of the correct population "
+                        f"{c0:.3f} -> {c1:.3f}, of the others {o0:.3f} -> {o1:.3f}")
+    return f
+
+
+def _noise():
+    from ..nn.rstdp import inject_noise
+
+    x = np.zeros((4, 2, 2, 40, 40))  # [B, T, C, H, W] as the DVS128 inputs
+    bad = 0
+    for ratio in (0.0, 0.05, 0.3, 1.0):
+        y = inject_noise(x, ratio, seed=1)
+        bad += int(np.sum(y.sum(axis=(-2, -1)) != np.floor(ratio * 40 * 40)))
+    return Measured(bad == 0, f"ratios 0, 0.05, 0.3, 1 on 40 x 40 frames: {bad} channel-frames with another count "
+                              "than floor(ratio W H)")
+
+
 def claims() -> list:
     L = [
         Claim("bidl.fig4.conv3d", PAPER, "Sec. 2.2, Fig.4", "ConvLIAF needs 3x fewer operations (MUL+ADD) than "
@@ -222,9 +306,28 @@ def claims() -> list:
         Claim("bidl.lifplus", PAPER, "Sec. 3.1.1, Table 4", "LIF+ all default (A..E = 0) is equivalent to LIF", True,
               out_of_reach="LIF+ is not in spynq.nn: its five stages are defined only in Lee et al. 2018 and the "
                            "reference code, not in the paper"),
-        Claim("bidl.rstdp", PAPER, "Sec. 5.3, Eq.12-13", "R-STDP: 7 x 11 = 77 population outputs, trace decay 0.95, "
-              "lr 0.001; co-learning beats BPTT under noise (Fig.11)", 77,
-              out_of_reach="the local-learning module (R-STDP) is issue 11's and not in the tree yet"),
+        Claim("bidl.rstdp.population", PAPER, "Sec. 5.3", "R-STDP on the last FCLIF layer: 7 neurons x 11 classes = "
+              "77 population outputs", 77, compute=_rstdp_population),
+        Claim("bidl.rstdp.trace", PAPER, "Eq.12-13 (note B10)", "an isolated pre spike: t_in = eta theta^(t - t0), "
+              "no weight change", True, compute=_trace_window("decay")),
+        Claim("bidl.rstdp.ltp", PAPER, "Eq.12-13 (note B10)", "a post spike 4 steps after a pre spike: LTP = theta^4 = "
+              "0.95^4", 0.95 ** 4, tol=1e-15, compute=_trace_window("ltp")),
+        Claim("bidl.rstdp.reward", PAPER, "Sec. 5.3 (note B10)", "the population reward r = L - O turns LTP into LTD "
+              "for a wrong-class neuron", True, compute=_reward_flip),
+        Claim("bidl.rstdp.toy", PAPER, "Sec. 5.3 (note B10)", "R-STDP raises the correct population's rate against "
+              "the others on class-dependent Poisson inputs (the paper's rates: lr 1e-3, equal LTP / LTD)", True,
+              compute=_toy(1.0),
+              why_differs="with equal LTP and LTD rates a silent correct-class neuron gets r = 1 on the LTD term "
+                          "alone (pre spike x its post trace), so both populations are depressed alike; the "
+                          "reference code's LTD / LTP ratio 1e-4 / 1e-3 separates them (bidl.rstdp.toy_refcode)"),
+        Claim("bidl.rstdp.toy_refcode", PAPER, "Sec. 5.3 (note B10)", "the same with the reference code's rates "
+              "(LTD 0.1 x LTP)", True, compute=_toy(0.1)),
+        Claim("bidl.rstdp.noise", PAPER, "Sec. 5.3 (note B11)", "noise protocol: n = floor(alpha W H) pixels per "
+              "channel per frame set to 1", True, compute=_noise),
+        Claim("bidl.rstdp.fig11", PAPER, "Sec. 5.3, Fig.11", "BPTT + R-STDP co-learning (77 outputs) is more robust "
+              "to input noise than BPTT with 11 or 77 outputs", True,
+              out_of_reach="DVS128 Gesture and the BPTT-trained network; Fig.11 prints curves, no numbers (the "
+                           "co-learning procedure itself runs here: spynq.nn.rstdp.co_learn)"),
         Claim("bidl.table3.jester", PAPER, "Table 3", "Jester v1 ResNet18-LIAF: 7.8 G ops", 7.8, unit="G",
               out_of_reach="the backbone's exact layer list is not given (paper or reference code)"),
         Claim("bidl.acc", PAPER, "Table 3, Table 4, Fig.11", "accuracies: Jester 93.7 / 95.0, DVS128 94.6 / 95.1, "

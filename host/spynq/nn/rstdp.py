@@ -249,3 +249,19 @@ def poisson_task(n_train: int = 120, n_test: int = 60, classes: int = 3, per_cla
     x = (rng.random((n, T, classes * per_class)) < rate[:, None, :]).astype(np.float64)
     return Task("poisson", x[:n_train], y[:n_train].astype(np.int64), x[n_train:], y[n_train:].astype(np.int64),
                 classes, {"T": T, "hi": hi, "lo": lo, "seed": seed})
+
+
+def inject_noise(frames, ratio: float, seed: int = 0):
+    """BIDL's noise protocol (Sec.5.3, note 6.7 B11): in every frame [..., C, H, W], on
+    every channel, n = floor(ratio * W * H) pixels drawn without replacement are set to 1
+    (the validation samples only; the training set is unchanged)."""
+    x = np.array(frames, dtype=np.float64)
+    if x.ndim < 3 or not 0.0 <= ratio <= 1.0:
+        raise SpynqValueError(f"inject_noise: frames {x.shape} (want [..., C, H, W]), ratio {ratio} (want [0, 1])")
+    H, W = x.shape[-2:]
+    n = int(np.floor(ratio * W * H))
+    flat = x.reshape(-1, H * W)
+    g = np.random.default_rng(seed)
+    idx = np.argsort(g.random(flat.shape), axis=1)[:, :n]  # n distinct pixels per channel-frame
+    np.put_along_axis(flat, idx, 1.0, axis=1)
+    return flat.reshape(x.shape)
