@@ -134,7 +134,7 @@ def claims() -> list:
         Claim("ib_hebbian.reservoir", PAPER, "Sec. 3.1, Fig. 3", "a reservoir trained with FORCE computes xi closely "
               "and keeps doing so after learning stops (here: test correlation > 0.9)", True, compute=_reservoir,
               why_differs="a smaller reservoir than the paper's 2,000 neurons; its input and feedback scales are not "
-                          "given (ours: U(-1, 1))"),
+                          "given (ours: inputs U(-0.1, 0.1), no feedback)"),
         Claim("ib_hebbian.mnist", PAPER, "Sec. 3.3, Fig. 5", "MNIST MLP above 91 % (within 7 % of BP)", 91.0, unit="%",
               out_of_reach=BIG),
         Claim("ib_hebbian.cifar", PAPER, "Sec. 3.3, Fig. 5", "CIFAR-10 CNN about 61 % (39 % training the last layer "

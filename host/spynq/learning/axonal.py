@@ -330,10 +330,15 @@ class AxonalSNN:
         z = psp(s_in, self.eps, xp) @ p["w"].T + p["b"]
         return srm_fire(z, self.nu, self.theta, self.surrogate, xp, scan, self.detach_refractory)
 
-    def apply(self, params, xs, *, xp=np, scan: bool = False):
+    def trainable(self, params) -> dict:
+        """Every leaf trains (spynq.nn.train's mask convention)."""
+        return {lk: {pk: True for pk in d} for lk, d in params.items()}
+
+    def apply(self, params, xs, *, xp=np, scan: bool = False, **_ignored):
         """xs [T, B, n_in] spikes -> (output spikes [T, B, n_out], records): records[name]
         = {"s": spikes, "u": membranes} per SRM population ("fc<i>", "local<i>", "out")
-        and "vad<i>" the delayed trains."""
+        and "vad<i>" the delayed trains. Other keywords (train, seed, merge_time of
+        Sequential.apply) are accepted and have no effect here."""
         rec = {}
         x = xp.asarray(xs)
         for i in range(len(self.hidden)):
@@ -351,10 +356,14 @@ class AxonalSNN:
         rec["out"] = {"s": s, "u": u}
         return s, rec
 
-    def run(self, rasters, params=None):
+    def run(self, rasters, params=None, *, backend: str = "cpu", **_ignored):
         """numpy on (batch, T, n_in) rasters -> spynq.lif.result.LifResult over the SRM
-        populations (spikes, counts, v_last = last membrane, v_max)."""
+        populations (spikes, counts, v_last = last membrane, v_max). cpu only: the SRM
+        kernels are not the LIF engine's (deployment: issue 11 item 6)."""
         from ..lif.result import LifResult
+
+        if backend != "cpu":
+            raise SpynqValueError(f"AxonalSNN runs on the cpu only (backend {backend!r})")
 
         params = self.init(0) if params is None else params
         xs = np.swapaxes(np.asarray(rasters, dtype=np.float64), 0, 1)
