@@ -54,6 +54,40 @@ def _merge():
                                                "parameters as the LIF one")
 
 
+def _merge_network():
+    """The same fold on the AIA builder (spynq.nn.models.aia, a scaled VGG with BN):
+    BN folded into each conv, then beta (random, per channel) into its weights."""
+    from .. import nn
+    from ..nn import tasks
+    from ..nn.models import aia
+    from ..nn_costs import count_params
+
+    net = aia.build()
+    p = net.init(1)
+    rng = np.random.default_rng(4)
+    for l in net.layers:
+        if isinstance(l, nn.AIA):
+            p[l.name]["beta"] = rng.uniform(0.5, 1.8, p[l.name]["beta"].shape)
+        elif isinstance(l, nn.BatchNorm):
+            c = l.channels
+            p[l.name] = {"gamma": rng.uniform(0.8, 1.5, c), "beta": rng.normal(0, 0.2, c),
+                         "mean": rng.normal(0, 0.1, c), "var": rng.uniform(0.5, 2, c)}
+    fnet, fp = net.inference(p)
+    xs = np.swapaxes(tasks.load("digits_rate", T=8, n=60, image=True).x_train[:6], 0, 1)
+    _, ra = net.apply(p, xs)
+    _, rb = fnet.apply(fp, xs)
+    names = [l.name for l in net.neuron_layers]
+    same = all(np.array_equal(ra.records[n]["s"], rb.records[n]["s"]) for n in names)
+    dv = max(float(np.max(np.abs(ra.records[n]["v"] - rb.records[n]["v"]))) for n in names)
+    spikes = int(sum(ra.records[n]["s"].sum() for n in names))
+    n0, n1 = count_params(net), count_params(fnet)
+    lif = aia.build(f="identity")  # the LIF network of the same layers, its BN folded too
+    n_lif = count_params(nn.fold_batchnorm(lif, lif.init(0))[0])
+    return Measured(same and dv < 1e-9 and n1 == n_lif, f"{spikes} spikes identical, max |du| = {dv:.2g}; "
+                                                        f"parameters {n0:,} (BN, beta) -> {n1:,} folded = the LIF "
+                                                        f"network's {n_lif:,}")
+
+
 def _silent():
     """AIA Sec. 2.3: "if o_j = 0 then w_ij is unchanged": inputs that never spike get a
     zero weight gradient, under f'(x) = x (R1) and the cached variant."""
@@ -148,6 +182,8 @@ def claims() -> list:
               compute=_limit(f="cached", beta=1.0)),
         Claim("aia.merge", PAPER, "Sec. 2.4", "the cache beta merges into w at inference: no additional parameters, "
               "same outputs", True, compute=_merge),
+        Claim("aia.merge.network", PAPER, "Sec. 2.4", "the same merge on the (scaled) VGG builder: BN and beta folded "
+              "into the convs, same spikes", True, compute=_merge_network),
         Claim("aia.grad.eq6_eq7", PAPER, "Eq.6-7", "dw^AIA = (sum_k w_ik o_k) dL/du_i o_j = o_j sum_k o_k w_ik "
               "dw_ik^LIF (binary o), the gradient of f'(x) = x", True, compute=_grads(False)),
         Claim("aia.grad.cached", PAPER, "Eq.8-9", "Cached AIA: dL/dw_ij = o_j beta dw_ij^LIF, dL/dbeta = sum_k o_k "

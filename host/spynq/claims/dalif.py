@@ -102,6 +102,21 @@ def _overhead():
                     "learnable entries of one spynq.nn.DALIF layer (alpha, beta; v_th fixed)")
 
 
+def _overhead_network():
+    """D6 on the DA-LIF builder (spynq.nn.models.dalif): learnable parameters beyond the
+    same network with fixed-decay LIF neurons, per spiking layer."""
+    from .. import nn
+    from ..nn.models import dalif
+    from ..nn_costs import count_params
+
+    net = dalif.build()
+    ref = dalif.build(neuron=lambda: nn.LIF(2.0))
+    k = len(net.neuron_layers)
+    extra = count_params(net) - count_params(ref)
+    return Measured(extra / k, f"{count_params(net):,} vs {count_params(ref):,} learnable: {extra} extra over {k} "
+                               "spiking layers")
+
+
 def _params(in_ch, classes, stem, what):
     from .. import nn
 
@@ -142,6 +157,8 @@ def claims() -> list:
                    "gradient is 0", True, compute=_t1_beta))
     L.append(Claim("dalif.overhead", PAPER, "Sec. III (Eq.9)", "minimal additional parameters: 2 per spiking layer",
                    2, compute=_overhead))
+    L.append(Claim("dalif.overhead.network", PAPER, "Sec. III (Eq.9)", "the DA-LIF network (scaled VGG builder) has "
+                   "2 learnable parameters per spiking layer more than its LIF twin", 2, compute=_overhead_network))
     L.append(Claim("dalif.text.resnet20", PAPER, "Sec. IV-B", "1.28 % improvement on CIFAR-100, ResNet-20, T = 2 "
                    "(72.07 vs MPBN 70.79)", 1.28, tol=0.005, compute=lambda: C.delta(70.79, 72.07), kind="arithmetic"))
     L.append(Claim("dalif.text.dvs171", PAPER, "Sec. IV-C", "1.71 % improvement on CIFAR10-DVS", 1.71,

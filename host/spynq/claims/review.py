@@ -50,6 +50,29 @@ def _if():
     return C.same_dynamics(nn.AIA(lam=1.0, f="identity"), nn.BIDL(alpha=1.0, beta=0.0, v_th=1.0))
 
 
+def _baseline_if():
+    """V1 on the review's LIF baseline builder (spynq.nn.models.lif_baseline, tau = 1)
+    against the same MLP of IF neurons (BIDL's procedure without leak)."""
+    from .. import nn
+    from ..nn import tasks
+    from ..nn.models import lif_baseline
+
+    net = lif_baseline.build(tau=1.0)
+    p = net.init(0)
+    ref = nn.Sequential(*[nn.BIDL(alpha=1.0, beta=0.0, v_th=1.0, name=l.name) if l.kind == "neuron" else
+                          nn.Linear(l.n_in, l.n_out, name=l.name) for l in net.layers])
+    rp = {l.name: (ref.layers[i].init(np.random.default_rng(0)) if l.kind == "neuron" else p[l.name])
+          for i, l in enumerate(net.layers)}
+    xs = np.swapaxes(tasks.load("digits_rate", T=8, n=60).x_train[:8], 0, 1)
+    _, ra = net.apply(p, xs)
+    _, rb = ref.apply(rp, xs)
+    names = [l.name for l in net.neuron_layers]
+    same = all(np.array_equal(ra.records[n]["s"], rb.records[n]["s"]) and
+               np.array_equal(ra.records[n]["v"], rb.records[n]["v"]) for n in names)
+    spikes = int(sum(ra.records[n]["s"].sum() for n in names))
+    return Measured(same and spikes > 0, f"the baseline MLP at tau = 1 vs IF neurons: bitwise equal ({spikes} spikes)")
+
+
 def _bn_fold():
     from .. import nn
 
@@ -106,6 +129,8 @@ def _multiply_free():
 def claims() -> list:
     return [
         Claim("review.if", PAPER, "Sec. 2, Eq.1", "with tau = 1 the LIF of Eq.1 is IF (no leak)", True, compute=_if),
+        Claim("review.if.network", PAPER, "Sec. 2, Eq.1", "the LIF baseline network (builder) at tau = 1 is the IF "
+              "network", True, compute=_baseline_if),
         Claim("review.k.start", PAPER, "Sec. 3.1.2.1, Eq.6", "dynamic surrogate schedule: K(0) = K_min", 1.0,
               tol=1e-12, compute=_k(lambda n: 0)),
         Claim("review.k.end", PAPER, "Sec. 3.1.2.1, Eq.6", "K(N) = K_max", 10.0, tol=1e-12, compute=_k(lambda n: n)),

@@ -51,6 +51,7 @@ init / apply / run / trainable / neuron_layers):
   net.on_epoch(epoch, epochs) -> bool     called before each epoch (the review's K(i)
                                           surrogate schedule); True: the step function is
                                           rebuilt (static surrogate parameters changed);
+  net.learned(params) -> {layer: {k: v}}  extra learned quantities for the report;
   net.inference(params) -> (net, params)  what ``run`` executes from a checkpoint (Oli-N's
                                           precomputed time-varying weights, AIA's beta
                                           folded into W).
@@ -328,6 +329,9 @@ def neuron_values(net, params) -> dict:
             v = np.asarray(effective(spec, np.asarray(params[l.name][k]), np, 2), dtype=np.float64)
             d[k] = float(v) if v.ndim == 0 else [float(a) for a in v.ravel()]
         out[l.name] = d
+    if hasattr(net, "learned"):  # model-specific learned quantities (Oli-N's modulations)
+        for k, d in net.learned(params).items():
+            out.setdefault(k, {}).update(d)
     return out
 
 

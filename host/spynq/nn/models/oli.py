@@ -290,6 +290,16 @@ class OliNet(nn.Sequential):
                 out[l.name] = params[l.name]
         return nn.Sequential(*layers), out
 
+    def learned(self, params) -> dict:
+        """The Oli's output ranges per layer: weight gains A and potential factors c_t."""
+        out = {}
+        for l in self.oli_layers():
+            A, _ = l.oli(params[l.name], np)
+            _, c_t = l.timed(params[l.name], np)
+            out[l.name] = {"A_min": float(np.min(A)), "A_max": float(np.max(A)), "c_min": float(np.min(c_t)),
+                           "c_max": float(np.max(c_t))}
+        return out
+
     def stored_per_layer(self) -> dict:
         """Parameters kept at inference beyond a LIF network's (O6): the transformation
         vectors A_t (M per output) and c_t per step, T (M + 1) n_out per Oli-L layer."""
