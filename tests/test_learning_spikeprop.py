@@ -130,7 +130,7 @@ def test_decoding_rules():
 def test_iris_trains_with_delays_quickly():
     data = sp.dataset("iris", 0)
     assert data["x_train"].shape == (75, 25) and data["x_test"].shape == (75, 25)
-    cfg = sp.config("iris", epochs=25, learn_delays=True)
+    cfg = sp.config("iris", epochs=25, learn_delays=True, lr_final=1.0)
     p0 = sp.init(cfg, 0)
     acc0 = sp.accuracy(cfg, p0, data["x_train"], data["y_train"])
     D0 = [d.copy() for d in p0["D"]]

@@ -1,4 +1,5 @@
-"""Event-based models whose point is how weights and delays are learned (issue 11).
+"""Event-based models whose point is how weights and delays are learned (issue 11), one
+module per paper (others: axonal, ib_hebbian, by their helpers).
 
 spikeprop  P5 (Wang 2023): multi-layer SRM network, each neuron fires at most once,
            per-synapse weights and delays, exact first-spike times, SpikeProp weight and
