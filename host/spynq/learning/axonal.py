@@ -685,6 +685,7 @@ def plot_toy(net: AxonalSNN, params, data, outdir: str = "build/learning"):
         for row, (name, s) in enumerate((("input", xs), ("hidden 2 (delayed)", rec["vad1"]["s"]), ("output", out))):
             t, n = np.nonzero(np.asarray(s)[:, 0, :])
             axs[row, col].scatter(t, n, s=6, marker="|")
+            axs[row, col].set_ylim(-0.5, np.asarray(s).shape[-1] - 0.5)
             axs[row, col].set_ylabel(name)
         axs[0, col].set_title(f"{title} (class {yte[0]}, predicted {predict(out)[0]})")
         axs[2, col].set_xlabel("time step")
