@@ -10,10 +10,12 @@ BUILDER_CLAIMS = ("oli.limit.identity", "oli.inference", "oli.lreg", "aia.merge.
 
 @pytest.fixture(scope="module")
 def results():
+    """The builder claims evaluated, and every claim of these papers listed (not run)."""
     out = {}
     for paper in ("oli", "aia", "dalif", "review"):
-        out.update({r.claim.id: r for r in claims.run(paper)})
-    return out
+        for c in claims.claims(paper):
+            out[c.id] = claims.evaluate(c) if c.id in BUILDER_CLAIMS or c.compute is None else None
+    return {k: r for k, r in out.items() if r is not None}
 
 
 @pytest.mark.parametrize("cid", BUILDER_CLAIMS)

@@ -37,4 +37,5 @@ def neuron(tau: float = 0.5, v_th: float = 1.0, name=None):
 
 
 def build(n_in: int = 64, hidden: int = 128, n_classes: int = 10, tau: float = 0.5, v_th: float = 1.0) -> Net:
-    return Net(nn.Linear(n_in, hidden), neuron(tau, v_th), nn.Linear(hidden, n_classes), neuron(tau, v_th))
+    return Net(nn.Linear(n_in, hidden, name="fc1"), neuron(tau, v_th, "lif1"), nn.Linear(hidden, n_classes, name="fc2"),
+               neuron(tau, v_th, "lif2"))
