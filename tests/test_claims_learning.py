@@ -16,7 +16,7 @@ def ledger(tmp_path_factory):
     mp.setattr(csp, "CACHE", str(tmp_path_factory.mktemp("nocache")))
     mp.setattr(csp, "SHORT", {"iris": dict(epochs=3), "cancer": dict(epochs=1)})
     mp.setattr(cwt, "CACHE", str(tmp_path_factory.mktemp("nocache2") / "none.json"))
-    mp.setattr(cwt, "SHORT", dict(m=8, iters=80, test=20))
+    mp.setattr(cwt, "SHORT", dict(m=8, iters=150, test=20))
     csp._RUNS.clear()
     out = {r.claim.id: r for p in ("spikeprop", "wtcrl") for r in claims.run(p)}
     mp.undo()
