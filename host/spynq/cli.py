@@ -25,7 +25,10 @@ def backends_present() -> dict[str, str]:
     """Backend -> why it is (not) available here."""
     from .hw.board import overlay_loaded
 
-    out = {"cpu": "yes", "golden": "yes"}
+    from .native import available
+
+    native, why = available()
+    out = {"cpu": "yes", "native": "yes (float C++ CPU baseline)" if native else f"no: {why}", "golden": "yes"}
     try:
         from .hw.csim import ap_types_dir
 
@@ -123,15 +126,17 @@ def cmd_bench(args) -> int:
     writable_dir(args.out)
     if args.kernel != "stm" and (args.sizes is not None or args.workloads):
         raise SpynqValueError(f"--sizes and --workloads are options of bench stm, not bench {args.kernel}")
+    sized = {k: v for k, v in (("batch", args.batch), ("repeats", args.repeats)) if v is not None}
     if args.kernel == "snnwm":
-        from .snnwm import study
+        from .snnwm import bench, study
 
-        study.main(["--out", args.out])
+        bench.run(Path(args.out), **sized)  # CPU vs FPGA latency
+        study.main(["--out", args.out])  # op counts and the window-length study
         return 0
     if args.kernel == "lif":
         from .lif import bench
 
-        bench.run(Path(args.out), batch=args.batch, repeats=args.repeats, golden=not args.no_golden)
+        bench.run(Path(args.out), golden=not args.no_golden, **sized)
         return 0
     from .stm import bench
 
@@ -141,8 +146,7 @@ def cmd_bench(args) -> int:
     names = [w.strip() for w in args.workloads.split(",")] if args.workloads else None
     for name in names or ():
         workloads.by_name(name)  # an unknown name: one line naming the choices
-    bench.run(Path(args.out), sizes=sizes, batch=args.batch, repeats=args.repeats,
-              names=names, golden=not args.no_golden)
+    bench.run(Path(args.out), sizes=sizes, names=names, golden=not args.no_golden, **sized)
     return 0
 
 
@@ -277,8 +281,9 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="CPU vs FPGA latency")
     b.add_argument("kernel", choices=("stm", "lif", "snnwm"))
     b.add_argument("--sizes", type=positive_ints, default=None, help="STM sample counts (default 1000,2000,4000)")
-    b.add_argument("--batch", type=positive_int, default=8)
-    b.add_argument("--repeats", type=positive_int, default=3)
+    b.add_argument("--batch", type=positive_int, default=None, help="samples per call (default: the kernel's "
+                   "benchmark batch: STM 8, LIF 32, SNNWM 16)")
+    b.add_argument("--repeats", type=positive_int, default=None, help="timed runs per row (default 3)")
     b.add_argument("--workloads", default="", help="comma-separated subset")
     b.add_argument("--no-golden", action="store_true", help="skip the (slow) numpy fixed-point timing")
     b.add_argument("--out", default="build/bench")

@@ -18,8 +18,9 @@ def overlay_loaded() -> bool:
     return overlays.active() is not None
 
 
-# Every kernel runs on these backends with one API (see README, "Backends").
-BACKENDS = ("cpu", "golden", "csim", "cosim", "fpga")
+# Every kernel runs on these backends with one API (see README, "Backends"); "native" is
+# the float C++ CPU baseline (spynq.native), which "auto" never picks: it is a comparison.
+BACKENDS = ("cpu", "native", "golden", "csim", "cosim", "fpga")
 
 
 def best_backend() -> str:
