@@ -10,7 +10,7 @@ from spynq.learning import spikeprop as sp
 
 
 def _tiny(seed=3):
-    cfg = sp.Config(sizes=(4, 5, 2), dtdv="exact", vdot_min=0.0, w_gain=2.0)
+    cfg = sp.Config(sizes=(4, 5, 2), dtdv="exact", vdot_min=0.0, w_gain=2.0, revive=0.0)
     rng = np.random.default_rng(seed)
     p = sp.init(cfg, seed)
     x = rng.uniform(0, 6, (3, 4))
@@ -84,7 +84,7 @@ def test_gradients_match_finite_differences(which):
 def test_eq16_is_sign_corrected():
     """With eq. 16's dt/dV (negative, corrected) a gradient step moves a late target spike
     earlier; the printed positive sign would move it later."""
-    cfg = sp.Config(sizes=(4, 5, 2), dtdv="eq16", w_gain=2.0)
+    cfg = sp.Config(sizes=(4, 5, 2), dtdv="eq16", w_gain=2.0, revive=0.0)
     _, p, x, _ = _tiny()
     ts, _ = sp.forward(cfg, p, x)
     d = np.stack([ts[2][:, 0] - 1.0, ts[2][:, 1]], 1)          # output 0 one ms too late
@@ -96,6 +96,20 @@ def test_eq16_is_sign_corrected():
     cap = math.exp(-2 * cfg.m16 ** 2 / cfg.tau16)
     assert abs(sp._dtdv(cfg, np.ones(1), np.array([cfg.srm.theta]))[0] + cap) < 1e-15
     assert round(cap, 5) == 0.92312 and round(float(-sp._dtdv(cfg, np.ones(1), np.array([1.5]))[0]), 5) == 0.60653
+
+
+def test_revive_pushes_a_dead_hidden_neuron_up():
+    """revive > 0 (ours): a hidden neuron silent for the whole batch gets weight increases
+    toward firing; revive = 0 leaves it without gradient (SpikeProp)."""
+    cfg, p, x, d = _tiny()
+    ts, _ = sp.forward(cfg, p, x)
+    dead = ~np.isfinite(ts[1]).any(0)
+    assert dead.any()
+    _, dW0, _, _ = sp.gradients(cfg, p, x, d)
+    assert np.all(dW0[0][:, dead] == 0)
+    _, dW1, _, _ = sp.gradients(sp.replace(cfg, revive=1.0), p, x, d)
+    assert np.all(dW1[0][:, dead] <= 0) and np.any(dW1[0][:, dead] < 0)
+    np.testing.assert_array_equal(dW1[0][:, ~dead], dW0[0][:, ~dead])
 
 
 def test_population_and_latency_encoders():
@@ -130,7 +144,7 @@ def test_decoding_rules():
 def test_iris_trains_with_delays_quickly():
     data = sp.dataset("iris", 0)
     assert data["x_train"].shape == (75, 25) and data["x_test"].shape == (75, 25)
-    cfg = sp.config("iris", epochs=25, learn_delays=True, lr_final=1.0)
+    cfg = sp.config("iris", epochs=25, learn_delays=True, lr_final=1.0, revive=0.0)
     p0 = sp.init(cfg, 0)
     acc0 = sp.accuracy(cfg, p0, data["x_train"], data["y_train"])
     D0 = [d.copy() for d in p0["D"]]
