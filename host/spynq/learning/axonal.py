@@ -707,6 +707,9 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--local", action="store_true")
     ap.add_argument("--fixed-delays", action="store_true")
+    ap.add_argument("--mem-weight", type=float, default=0.0, help="L_Mem coefficient (the -Dloss models)")
+    ap.add_argument("--mem-after", type=int, default=0, help="epochs of eq. 7 alone before L_Mem joins")
+    ap.add_argument("--l2-delay", type=float, default=0.0, help="L2 on the delays (the -L2 model)")
     ap.add_argument("--out", default=None, help="JSON (toy) or checkpoint .npz (train)")
     a = ap.parse_args(argv)
     if a.what == "counts":
@@ -719,7 +722,7 @@ def main(argv=None):
         return 0
     net = toy_net(a.local)
     cfg = TrainConfig(**{**TOY_TRAIN, **({"epochs": a.epochs} if a.epochs else {})}, learn_delays=not a.fixed_delays,
-                      seed=a.seed)
+                      seed=a.seed, mem_weight=a.mem_weight, mem_after=a.mem_after, l2_delay=a.l2_delay)
     p, _ = train(net, toy_data(a.seed), cfg, checkpoint=a.out or "build/learning/axonal_toy.npz")
     plot_toy(net, p, toy_data(a.seed))
     return 0

@@ -478,7 +478,7 @@ def main(argv=None):
 
     ap = argparse.ArgumentParser(prog="python -m spynq.learning.ib_hebbian",
                                  description="P6: the IB three-factor rule on Table 3's linear / XOR tasks")
-    ap.add_argument("what", choices=["toy", "train", "reservoir"],
+    ap.add_argument("what", choices=["toy", "train", "reservoir", "sweep"],
                     help="toy: both tasks over seeds (JSON); train: one run; reservoir: the xi-tracking experiment (JSON)")
     ap.add_argument("--neurons", type=int, default=500, help="reservoir size (the paper: 2,000)")
     ap.add_argument("--task", default="xor", choices=["xor", "linear"])
@@ -489,6 +489,12 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.what == "toy":
         toy_table(range(a.seeds), a.epochs, a.out or TOY_JSON)
+        return 0
+    if a.what == "sweep":  # the effective batch (memory) size N on the task, Table 3's other settings
+        for n in (4, 8, 16, 32, 64):
+            r = seeds_table(a.task, range(a.seeds), a.epochs, N=n)
+            print(f"{a.task} N = {n:3d}: test {100 * r['mean']:.1f} +- {100 * r['std']:.1f} % over {a.seeds} seeds "
+                  f"({r['seconds']:.0f} s)", flush=True)
         return 0
     if a.what == "reservoir":
         import json
