@@ -20,7 +20,7 @@ PAPER = "spikeprop"
 TITLE = "Training multi-layer SNNs with plastic synaptic weights and delays (SpikeProp + delay learning)"
 
 CACHE = os.path.join("build", "learning")
-SHORT = {"iris": dict(epochs=40), "cancer": dict(epochs=12)}
+SHORT = {"iris": dict(epochs=20), "cancer": dict(epochs=6)}   # seconds each; the full runs take minutes
 
 
 def _sp():
