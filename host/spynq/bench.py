@@ -128,6 +128,31 @@ def native_rows(add, run, repeats: int) -> None:
             NATIVE_SOURCE.format(threads=label), threads=threads)
 
 
+def workload_rows(add, run, model, repeats: int, board: tuple, golden: bool = True, csim_ok: bool = True,
+                  csim=None) -> None:
+    """Every row of one workload and size, in the table's order, through add(backend,
+    seconds, source, **extra). run(backend, **opts) is one call of the workload on a
+    backend; model() -> (seconds, label, summary) is the cycle model's estimate; board is
+    (backend, overlay) from spynq.hw.board.session(); csim: the csim-O3 call, when it is not
+    run("csim", opt="-O3")."""
+    from functools import partial
+
+    backend, ol = board
+    cpu = partial(run, "cpu")
+    add("cpu", time_call(cpu, repeats), "measured",
+        **(energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
+    native_rows(add, lambda threads: run("native", threads=threads), repeats)
+    if golden:
+        add("golden", time_call(partial(run, "golden"), 1, 0), "measured")
+    if csim_ok:
+        add("csim-O3", time_call(csim or partial(run, "csim", opt="-O3"), repeats), CSIM_SOURCE)
+    seconds, label, summary = model()
+    add("fpga-model", seconds, label, **summary)
+    if backend == "fpga":
+        seconds, info = fpga_call(partial(run, "fpga", ol=ol), repeats)
+        add("fpga", seconds, info["source"], **info)
+
+
 def machine() -> dict:
     """Cores, CPU model and clock of this machine (lscpu, else /proc/cpuinfo; "unknown"
     where neither says)."""

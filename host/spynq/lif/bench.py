@@ -37,21 +37,11 @@ def run(out_dir: Path, steps=STEPS, batch: int = 32, repeats: int = 3, golden: b
             def add(backend, seconds, source, **extra):
                 rows.append(bench.Row("lif_delay", name, T, batch, backend, seconds, source, extra))
 
-            cpu = partial(backends.run, net, r, "cpu")
-            add("cpu", bench.time_call(cpu, repeats), "measured",
-                **(bench.energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
-            bench.native_rows(add, lambda threads: backends.run(net, r, "native", threads=threads), repeats)
-            if golden:
-                add("golden", bench.time_call(lambda: backends.run(net, r, "golden"), 1, 0), "measured")
-            if csim_ok:
-                add("csim-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats),
-                    bench.CSIM_SOURCE)
-            spikes = backends.run(net, r, "golden").spikes
-            rep = cycles.lif_cycles(net, r, spikes)
-            add("fpga-model", rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, **rep.summary())
-            if backend == "fpga":
-                seconds, info = bench.fpga_call(lambda: backends.run(net, r, "fpga", ol=ol), repeats)
-                add("fpga", seconds, info["source"], **info)
+            def model(net=net, r=r):
+                rep = cycles.lif_cycles(net, r, backends.run(net, r, "golden").spikes)
+                return rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, rep.summary()
+
+            bench.workload_rows(add, partial(backends.run, net, r), model, repeats, (backend, ol), golden, csim_ok)
     out_dir = Path(out_dir)
     meta = {"machine": bench.machine(), "batch": batch, "steps": list(steps)}
     bench.print_table(rows, meta=meta)

@@ -34,17 +34,11 @@ def run(out_dir: Path, Ls=LS, n: int = 512, T: int = 16, density: float = 0.1, b
         def add(backend, seconds, source, **extra):
             rows.append(bench.Row("snnwm", name, L, batch, backend, seconds, source, extra))
 
-        cpu = partial(backends.run, net, r, "cpu")
-        add("cpu", bench.time_call(cpu, repeats), "measured",
-            **(bench.energy(cpu, repeats) if backend == "fpga" else {}))
-        bench.native_rows(add, lambda threads: backends.run(net, r, "native", threads=threads), repeats)
-        if csim_ok:
-            add("csim-O3", bench.time_call(lambda: backends.run(net, r, "csim", opt="-O3"), repeats), bench.CSIM_SOURCE)
-        rep = cycles.snnwm_cycles(net, r)
-        add("fpga-model", rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, **rep.summary())
-        if backend == "fpga":
-            seconds, info = bench.fpga_call(lambda: backends.run(net, r, "fpga", ol=ol), repeats)
-            add("fpga", seconds, info["source"], **info)
+        def model(net=net):
+            rep = cycles.snnwm_cycles(net, r)
+            return rep.total / cycles.CLOCK_HZ, cycles.SCHEDULE.label, rep.summary()
+
+        bench.workload_rows(add, partial(backends.run, net, r), model, repeats, (backend, ol), False, csim_ok)
     out_dir = Path(out_dir)
     meta = {"machine": bench.machine(), "batch": batch, "n": n, "T": T, "density": density, "L": list(Ls)}
     bench.print_table(rows, meta=meta)

@@ -8,7 +8,6 @@ rows are the steady state of repeated inference; the FPGA model's call includes 
 kernel's precompute pass."""
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from .. import bench
@@ -37,23 +36,13 @@ def run(out_dir: Path, sizes=SIZES, batch: int = 8, repeats: int = 3, names=None
             def add(backend, seconds, source, **extra):
                 rows.append(bench.Row("stm", wl.name, n, batch, backend, seconds, source, extra))
 
-            cpu = partial(backends.run_cpu, wl.network, pops, ev)
-            add("cpu", bench.time_call(cpu, repeats), "measured",
-                **(bench.energy(cpu, repeats) if backend == "fpga" else {}))  # board power: ARM vs PL
-            bench.native_rows(add, lambda threads: backends.infer(wl.network, pops, ev, "native", threads=threads),
-                              repeats)
-            if golden:
-                add("golden", bench.time_call(lambda: backends.run_golden(wl.network, pops, ev), 1, 0),
-                    "measured")
-            if csim_ok:
-                add("csim-O3", bench.time_call(
-                    lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"), repeats),
-                    bench.CSIM_SOURCE)
-            rep = cycles.stm_cycles(wl.network, pops, batch)
-            add("fpga-model", rep.seconds, cycles.SCHEDULE.label, **rep.summary())
-            if backend == "fpga":
-                seconds, info = bench.fpga_call(lambda: backends.infer(wl.network, pops, ev, "fpga", ol=ol), repeats)
-                add("fpga", seconds, info["source"], **info)
+            def model(wl=wl, pops=pops):
+                rep = cycles.stm_cycles(wl.network, pops, batch)
+                return rep.seconds, cycles.SCHEDULE.label, rep.summary()
+
+            bench.workload_rows(add, lambda backend, **o: backends.infer(wl.network, pops, ev, backend, **o), model,
+                                repeats, (backend, ol), golden, csim_ok,
+                                csim=lambda: backends.csim_call(packed.net, packed.net_words, evw, batch, "-O3"))
     out_dir = Path(out_dir)
     meta = {"machine": bench.machine(), "batch": batch, "sizes": list(sizes)}
     bench.print_table(rows, meta=meta)
