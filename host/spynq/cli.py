@@ -206,6 +206,10 @@ def cmd_train(args) -> int:
     if not args.model:
         raise SpynqValueError("train: name a MODEL (or --list)")
     models.get(args.model)  # unknown names: one line before jax is imported
+    import importlib.util
+
+    if importlib.util.find_spec("jax") is None:
+        raise SpynqValueError("train needs jax, the optional training extra (pip install 'spynq[train]')")
     from .nn import train
 
     out = writable_dir(args.out)
