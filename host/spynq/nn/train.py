@@ -287,8 +287,7 @@ def fit(net, params, task, *, epochs: int = 5, lr: float = 1e-2, batch: int = 64
     for e in range(int(epochs)):
         t0 = time.perf_counter()
         if hasattr(net, "on_epoch") and net.on_epoch(e, int(epochs)):
-            step = build_step()
-            ev = _JaxEval(net, eval_batch)
+            step = build_step()  # the forward (and the evaluation) does not see the surrogate
         order = np.random.default_rng([seed, e]).permutation(n)
         losses = []
         for i in range(0, n - batch + 1, batch):
