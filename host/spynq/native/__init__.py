@@ -26,6 +26,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import SpynqValueError
 from ..hw.cconfig import REPO
 
 SRC_DIR = Path(__file__).resolve().parent
@@ -91,7 +92,7 @@ def _build(kernel: str) -> tuple[Path, tuple]:
 def build(kernel: str) -> Path:
     """The shared library of `kernel` ("lif", "snnwm", "stm"), built if needed."""
     if kernel not in KERNELS:
-        raise ValueError(f"no native baseline {kernel!r}; choose from {KERNELS}")
+        raise SpynqValueError(f"no native baseline {kernel!r}; choose from {KERNELS}")
     with _LOCK:
         return _build(kernel)[0]
 
@@ -105,6 +106,14 @@ def flags(kernel: str) -> tuple:
 def load(kernel: str) -> ctypes.CDLL:
     """The loaded library (its entry point is reentrant: calls may overlap)."""
     return ctypes.CDLL(str(build(kernel)))
+
+
+def entry(kernel: str, name: str, argtypes: list):
+    """The C function `name` of `kernel`'s library, its signature set (int result)."""
+    f = getattr(load(kernel), name)  # ctypes keeps one function object per name
+    if f.argtypes is None:
+        f.argtypes, f.restype = argtypes, ctypes.c_int
+    return f
 
 
 def ptr(a, ctype=ctypes.c_void_p):
@@ -132,7 +141,7 @@ def threads_used(threads: int | None) -> int:
     if threads is None:
         return 0
     if int(threads) < 0:
-        raise ValueError(f"threads={threads}: 0 (all cores) or a positive count")
+        raise SpynqValueError(f"threads={threads}: 0 (all cores) or a positive count")
     return int(threads)
 
 

@@ -12,21 +12,11 @@ import time
 
 import numpy as np
 
-from . import double_array, int_array, load, ptr, ptr_array, threads_used
+from ..errors import SpynqValueError
+from . import double_array, entry, int_array, ptr, ptr_array, threads_used
 
-_SIG = None
-
-
-def _lib():
-    global _SIG
-    lib = load("lif")
-    if _SIG is None:
-        f = lib.spynq_native_lif_run
-        f.argtypes = [ctypes.c_int] + [ctypes.c_void_p] * 8 + [ctypes.c_void_p, ctypes.c_int, ctypes.c_int] + \
-            [ctypes.c_void_p] * 3 + [ctypes.c_int]
-        f.restype = ctypes.c_int
-        _SIG = f
-    return lib
+_RUN = [ctypes.c_int] + [ctypes.c_void_p] * 8 + [ctypes.c_void_p, ctypes.c_int, ctypes.c_int] + \
+    [ctypes.c_void_p] * 3 + [ctypes.c_int]
 
 
 def run(network, rasters, threads: int | None = 0):
@@ -34,11 +24,10 @@ def run(network, rasters, threads: int | None = 0):
     bool; threads: 0/None = all cores."""
     from ..lif.result import LifResult
 
-    lib = _lib()
     r = np.ascontiguousarray(rasters, dtype=bool)
     batch, T, _ = r.shape
     if T >= 1 << 16:
-        raise ValueError(f"T={T}: the native LIF baseline takes fewer than 65536 steps")
+        raise SpynqValueError(f"T={T}: the native LIF baseline takes fewer than 65536 steps")
     t0 = time.perf_counter()
     L = network.layers
     w = [np.ascontiguousarray(layer.weights, np.float32) for layer in L]
@@ -58,7 +47,7 @@ def run(network, rasters, threads: int | None = 0):
     spikes = [np.zeros((batch, T, layer.n_out), bool) for layer in L]
     v_last = [np.zeros((batch, layer.n_out)) for layer in L]
     v_max = [np.zeros((batch, layer.n_out)) for layer in L]
-    used = lib.spynq_native_lif_run(
+    used = entry("lif", "spynq_native_lif_run", _RUN)(
         len(L), int_array(layer.n_in for layer in L), int_array(layer.n_out for layer in L), ptr_array(w),
         ptr_array(d), int_array(mode), int_array(ring), params, iparams, ptr(r), batch, T, ptr_array(spikes),
         ptr_array(v_last), ptr_array(v_max), threads_used(threads))

@@ -15,22 +15,11 @@ import time
 
 import numpy as np
 
-from . import double_array, int_array, load, ptr, ptr_array, threads_used
+from . import double_array, entry, int_array, ptr, ptr_array, threads_used
 
 _MODES = {"window": 0, "overlap": 1, "readout": 2}
-_READY = False
-
-
-def _lib():
-    global _READY
-    lib = load("snnwm")
-    if not _READY:
-        f = lib.spynq_native_snnwm_run
-        f.argtypes = [ctypes.c_int] + [ctypes.c_void_p] * 7 + [ctypes.c_void_p, ctypes.c_int, ctypes.c_int] + \
-            [ctypes.c_void_p] * 4 + [ctypes.c_int]
-        f.restype = ctypes.c_int
-        _READY = True
-    return lib
+_RUN = [ctypes.c_int] + [ctypes.c_void_p] * 7 + [ctypes.c_void_p, ctypes.c_int, ctypes.c_int] + \
+    [ctypes.c_void_p] * 4 + [ctypes.c_int]
 
 
 def run(network, rasters, threads: int | None = 0):
@@ -40,7 +29,6 @@ def run(network, rasters, threads: int | None = 0):
     from ..snnwm.reference import segments
     from ..snnwm.result import SnnwmResult
 
-    lib = _lib()
     r = np.ascontiguousarray(rasters, dtype=bool)
     batch, T, _ = r.shape
     t0 = time.perf_counter()
@@ -55,7 +43,7 @@ def run(network, rasters, threads: int | None = 0):
     v_last = [np.zeros((batch, s.n_out)) for s in stages]
     v_max = [np.zeros((batch, s.n_out)) for s in stages]
     nnz = [np.zeros(batch, np.int64) for _ in stages]
-    used = lib.spynq_native_snnwm_run(
+    used = entry("snnwm", "spynq_native_snnwm_run", _RUN)(
         len(stages), int_array(s.n_in for s in stages), int_array(s.n_out for s in stages),
         int_array(len(s.w2) for s in stages), int_array(modes), ptr_array(w1), ptr_array(w2), dparams, ptr(r),
         batch, T, ptr_array(spikes + [None] * (len(stages) - len(spikes))), ptr_array(v_last), ptr_array(v_max),

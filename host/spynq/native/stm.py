@@ -12,37 +12,21 @@ rounding (bounded in tests/test_native.py).
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import time
-from collections import OrderedDict
 
 import numpy as np
 
-from . import int_array, load, ptr, ptr_array, threads_used
+from . import entry, int_array, ptr, ptr_array, threads_used
+from ..cache import ByteLRU, digest
 from ..stm.energy import KIND_GAUSS, edge_energy
 
 CACHE_BYTES = 1 << 29  # float32 likelihood matrices kept between calls (512 MB)
-_CACHE: OrderedDict = OrderedDict()  # key -> (L, inv, K, saturated)
-_READY = False
-
-
-def _lib():
-    global _READY
-    lib = load("stm")
-    if not _READY:
-        f = lib.spynq_native_stm_run
-        f.argtypes = [ctypes.c_int] + [ctypes.c_void_p] * 12 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                                                                ctypes.c_int, ctypes.c_float, ctypes.c_float,
-                                                                ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
-                                                                ctypes.c_void_p, ctypes.c_int]
-        f.restype = ctypes.c_int
-        e = lib.spynq_native_stm_edge
-        e.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
-                                                                   ctypes.c_int, ctypes.c_float, ctypes.c_float,
-                                                                   ctypes.c_void_p, ctypes.c_int]
-        e.restype = ctypes.c_int
-        _READY = True
-    return lib
+_CACHE = ByteLRU(lambda: CACHE_BYTES, lambda v: v[0].nbytes)  # key -> (L, inv, K, saturated)
+_RUN = [ctypes.c_int] + [ctypes.c_void_p] * 12 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                                ctypes.c_float, ctypes.c_float, ctypes.c_int64, ctypes.c_int64,
+                                                ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+_EDGE = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+                                                     ctypes.c_float, ctypes.c_float, ctypes.c_void_p, ctypes.c_int]
 
 
 def _f32(a):
@@ -57,23 +41,14 @@ def _params(dist):
     return e.kind, e.table.shape[0], e.table.shape[1], [None] * 4 + [_f32(e.table)]  # inf: capped in C
 
 
-def _digest(*parts) -> bytes:
-    h = hashlib.blake2b(digest_size=20)
-    for p in parts:
-        a = np.ascontiguousarray(p if p is not None else np.zeros(0))
-        h.update(f"{p is None}{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.digest()
-
-
-def edge_matrix(lib, dist, cs: np.ndarray, ps: np.ndarray, threads: int, cache: bool = True):
+def edge_matrix(dist, cs: np.ndarray, ps: np.ndarray, threads: int, cache: bool = True):
     """(L (len(cs), K) float32, inv (len(ps),) int32, K, saturated) of a hidden edge."""
     kind, rows, cols, arrs = _params(dist)
     cs, ps = _f32(cs), _f32(ps)
-    key = _digest(np.array([kind, rows, cols]), *arrs, cs, ps) if cache else None
-    if key is not None and key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    key = digest(np.array([kind, rows, cols]), *arrs, cs, ps) if cache else None
+    hit = _CACHE.get(key) if key is not None else None
+    if hit is not None:
+        return hit
     pu, inv = np.unique(ps, return_inverse=True)
     inv = np.ascontiguousarray(inv.reshape(-1), np.int32)
     counts = _f32(np.bincount(inv, minlength=len(pu))) if len(pu) < len(ps) else None
@@ -83,14 +58,12 @@ def edge_matrix(lib, dist, cs: np.ndarray, ps: np.ndarray, threads: int, cache: 
     L = np.empty((len(cs), len(values)), np.float32)
     from ..stm import reference
 
-    sat = lib.spynq_native_stm_edge(kind, rows, cols, *[ptr(a) for a in arrs], ptr(cs), len(cs), ptr(values),
+    sat = entry("stm", "spynq_native_stm_edge", _EDGE)(kind, rows, cols, *[ptr(a) for a in arrs], ptr(cs), len(cs), ptr(values),
                                     ptr(counts), len(values), float(reference.E_CAP), float(reference.E_GUARD),
                                     ptr(L), threads)
     made = (L, inv, len(values), bool(sat))
-    if key is not None and L.nbytes <= CACHE_BYTES:
-        _CACHE[key] = made
-        while sum(v[0].nbytes for v in _CACHE.values()) > CACHE_BYTES:
-            _CACHE.popitem(last=False)
+    if key is not None:
+        _CACHE.put(key, made)
     return made
 
 
@@ -106,7 +79,6 @@ def infer(network, pops: dict, evidence, threads: int | None = 0, cache: bool = 
     from ..stm import reference
     from ..stm.result import ST_SATURATED, ST_ZERO_SUM, StmResult
 
-    lib = _lib()
     threads = threads_used(threads)
     ev = np.ascontiguousarray(network.evidence_array(evidence), np.float64)
     t0 = time.perf_counter()
@@ -134,13 +106,13 @@ def infer(network, pops: dict, evidence, threads: int | None = 0, cache: bool = 
             keep += arrs
             ptrs += arrs
             if not n.observed:
-                mat, inv, k, sat = edge_matrix(lib, n.dist, pops[n.name], pops[n.parent.name], threads, cache)
+                mat, inv, k, sat = edge_matrix(n.dist, pops[n.name], pops[n.parent.name], threads, cache)
                 pre_sat |= sat
         mats.append(mat), invs.append(inv), ks.append(k)
     batch = len(ev)
     w = np.zeros((batch, size[-1]))
     status = np.zeros(batch, np.int64)
-    used = lib.spynq_native_stm_run(
+    used = entry("stm", "spynq_native_stm_run", _RUN)(
         len(order), int_array(observed), int_array(parent), int_array(size), ptr_array(samples), int_array(kind),
         int_array(rows), int_array(cols), ptr_array(ptrs), int_array(ev_col), ptr_array(mats), ptr_array(invs),
         int_array(ks), int(pre_sat), ptr(ev), ev.shape[1], batch, float(reference.E_CAP), float(reference.E_GUARD),

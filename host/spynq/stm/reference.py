@@ -30,12 +30,10 @@ form).
 """
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
+from ..cache import ByteLRU, digest
 from ..fixed import U32_MAX
 from ..hw.cconfig import read_constants
 from .energy import edge_energy
@@ -49,8 +47,7 @@ CHUNK_ELEMS = 1 << 22  # 32 MB per float64 (rows, samples) array
 MATRIX_ELEMS = 1 << 24  # 128 MB: a 4096 x 4096 edge (STM_MAX_SAMPLES) is precomputed
 CACHE_BYTES = 1 << 29  # normalised likelihood matrices kept between calls (512 MB)
 BLOCK_ELEMS = 1 << 15  # entries per row block while a matrix is computed: its temporaries stay in L2
-_CACHE: OrderedDict = OrderedDict()  # key -> _Edge
-_CACHE_LOCK = threading.Lock()
+_CACHE = ByteLRU(lambda: CACHE_BYTES)  # key -> _Edge
 
 
 def _energy(dist_energy, child, parent) -> np.ndarray:
@@ -107,18 +104,6 @@ def _likelihood(energy, cs, ps, counts):
     return L, saturated
 
 
-def _digest(*parts) -> bytes:
-    h = hashlib.sha256()  # SHA extensions: ~2x blake2b here
-    for p in parts:
-        if p is None:
-            h.update(b"-")
-            continue
-        a = np.ascontiguousarray(p)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.reshape(-1).view(np.uint8))
-    return h.digest()
-
-
 class _Edge:
     """The message of a hidden child to its parent, w @ L, with L whole or in row blocks,
     over the parent's distinct values when it repeats them."""
@@ -161,28 +146,21 @@ def edge(child, parent, cs, ps, memo: dict | None = None) -> _Edge:
     memo = {} if memo is None else memo
     for a in (cs, ps):
         if id(a) not in memo:
-            memo[id(a)] = (a, _digest(a))  # the array kept alive: its id stays its own
+            memo[id(a)] = (a, digest(a))  # the array kept alive: its id stays its own
     e = edge_energy(child.dist)
-    key = _digest(np.array([e.kind, MATRIX_ELEMS, BLOCK_ELEMS]), e.a, e.b, e.r, e.g, e.table) \
+    key = digest(np.array([e.kind, MATRIX_ELEMS, BLOCK_ELEMS]), e.a, e.b, e.r, e.g, e.table) \
         + memo[id(cs)][1] + memo[id(ps)][1]
-    with _CACHE_LOCK:  # callers in several threads: look-up and eviction are one step each
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return hit
-    made = _Edge(child, parent, cs, ps)  # computed outside the lock
-    if made.nbytes <= CACHE_BYTES:
-        with _CACHE_LOCK:
-            _CACHE[key] = made
-            while sum(v.nbytes for v in _CACHE.values()) > CACHE_BYTES:
-                _CACHE.popitem(last=False)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    made = _Edge(child, parent, cs, ps)
+    _CACHE.put(key, made)
     return made
 
 
 def clear_cache() -> None:
     """Forget every cached normalised likelihood (they are rebuilt on the next call)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
 def infer_weights(network: Network, pops: dict, evidence: np.ndarray):
