@@ -145,8 +145,9 @@ def test_bidl_without_norm_is_the_plain_procedure():
     xs = rng(2).uniform(-0.3, 1.2, size=(9, 3, 12))
     a = bidl.BIDLNorm(0.6, 0.05, v_th=0.5, norm=False, channels=12)
     b = nn.BIDL(0.6, 0.05, v_th=0.5)
-    ra = nn.Sequential(a).apply({a.name or "0_bidlnorm": {k: v for k, v in a.init(rng(0)).items()}}, xs)[1]
-    rb = nn.Sequential(b).apply({"0_bidl": b.init(rng(0))}, xs)[1]
+    na, nb = nn.Sequential(a), nn.Sequential(b)
+    ra = na.apply(na.init(0), xs)[1]
+    rb = nb.apply(nb.init(0), xs)[1]
     for f in ("s", "h", "v"):
         np.testing.assert_array_equal(ra.records["0_bidlnorm"][f], rb.records["0_bidl"][f])
 
@@ -222,9 +223,8 @@ def test_bidl_builders(kind):
     ev, aev = net.apply(p, xs)
     st, ast = net.apply(p, xs, style="step")  # IIM == EIM (eval mode: BN statistics fixed)
     np.testing.assert_array_equal(ev, st)
-    hidden = net.neuron_layers[0].name
-    y = net.layers[1].step(p[hidden], None, nn.Conv2d(1, 16, 3, 1, 1).forward(p[net.layers[0].name], xs[0],
-                                                                                  nn.Ctx()), nn.Ctx())[0]
+    y = aev.records[net.neuron_layers[0].name]["s"] if kind == "convlif" else net.layers[1].seq(
+        p[net.layers[1].name], net.layers[0].seq(p[net.layers[0].name], xs, nn.Ctx()), nn.Ctx())
     if kind == "liaf":  # analog ReLU(V_m) output (memb_mode (0, relu))
         assert np.all(y >= 0) and not np.all((y == 0) | (y == 1))
         assert isinstance(net.layers[-2], nn.Linear)
