@@ -6,7 +6,6 @@ import pytest
 from spynq import claims
 from spynq.claims import spikeprop as csp
 from spynq.claims import wtcrl as cwt
-from spynq.claims.registry import evaluate
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace  # noqa: F401  (replace: for callers)
 
 import numpy as np
 
