@@ -39,14 +39,15 @@ DIFFERS = {"oli.arrow.t2.c100_vs_spikformer", "oli.arrow.t3.power_mj_vs_qkformer
 
 
 def test_statuses(ledger):
-    assert {k for k, r in ledger.items() if r.status == "differs"} == DIFFERS
+    # these still differ, for their reasons (claims added later, e.g. by the model files'
+    # own tests, may differ too: each says why, test_every_claim_runs_and_explains_itself)
+    assert DIFFERS <= {k for k, r in ledger.items() if r.status == "differs"}
     for k in ("dalif.energy.cifar100", "dalif.energy.imagenet", "dalif.energy.cifar10dvs", "bidl.fig4.conv3d",
               "bidl.fig4.convlstm", "bidl.table3.dvs128", "dalif.limit.lif", "dalif.limit.if", "dalif.limit.t1",
               "bidl.neuron.rmp", "bidl.iim_eim", "aia.merge", "aia.grad.eq6_eq7", "aia.grad.cached",
               "stca.plif.fixed", "lnm.limit.lif", "review.bn_fold", "oli.params.spikformer_4_384"):
         assert ledger[k].status == "matches", (k, ledger[k].why, ledger[k].note)
-    # no compute: the builders not in the tree, the data sets, the GPU runs
-    assert ledger["stca.params.module"].status == "out of reach"
+    # no compute: the data sets, the GPU runs
     assert ledger["dalif.acc.table1"].status == "out of reach"
 
 
