@@ -33,3 +33,16 @@ def test_backend_names_are_checked_with_the_spynq_errors():
         resolve_backend(3)
     with pytest.raises(SpynqValueError, match="choose from"):
         resolve_backend("gpu")
+
+
+def test_train_hands_the_learning_models_their_arguments(tmp_path, capsys):
+    """`spynq train wtcrl ...` runs spynq.learning.wtcrl with those arguments (a tiny run:
+    its checkpoint and summary land in --out); a BPTT model refuses extra arguments."""
+    assert main(["train", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "spikeprop" in listed and "lnm" in listed
+    assert main(["train", "wtcrl", "--m", "4", "--iters", "30", "--test", "10", "--seeds", "1",
+                 "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "wtcrl_m4_s0.npz").exists() and (tmp_path / "wtcrl_summary.json").exists()
+    assert main(["train", "lnm", "--bogus"]) == 2
+    assert "unexpected arguments --bogus" in capsys.readouterr().err

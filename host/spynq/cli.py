@@ -195,16 +195,31 @@ def cmd_demo(args) -> int:
     return 0
 
 
+# The delay and local-learning models (spynq.learning) train with their own rules, not
+# BPTT on rasters: `spynq train NAME ARGS...` hands ARGS to their entry points.
+LEARNING = {"spikeprop": "--dataset iris|cancer|xor --mode weights|delays|both --seeds N",
+            "wtcrl": "--m 16 32 --iters N --seeds N", "axonal": "toy|train|counts --seeds N",
+            "ib_hebbian": "toy|train|reservoir|sweep --task xor|linear --seeds N"}
+
+
 def cmd_train(args) -> int:
+    import importlib
+
     from .nn import models
 
     if args.list:
         for name in sorted(models.MODELS):
             m = models.get(name)
             print(f"{name:16s} paper {m.PAPER:8s} task {m.TASK:15s} {m.DEFAULTS.get('epochs', '?')} epochs")
+        for name, usage in LEARNING.items():
+            print(f"{name:16s} spynq.learning.{name}: {usage}")
         return 0
     if not args.model:
         raise SpynqValueError("train: name a MODEL (or --list)")
+    if args.model in LEARNING:
+        return importlib.import_module(f".learning.{args.model}", __package__).main(args.rest) or 0
+    if args.rest:
+        raise SpynqValueError(f"train {args.model}: unexpected arguments {' '.join(args.rest)}")
     models.get(args.model)  # unknown names: one line before jax is imported
     import importlib.util
 
@@ -323,6 +338,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's DEFAULTS)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--out", default="build/train")
+    tr.add_argument("rest", nargs=argparse.REMAINDER, help="the arguments of a spynq.learning model (see --list)")
     tr.set_defaults(fn=cmd_train)
 
     d = sub.add_parser("demo", help="the three kernels on the best backend present and golden: table, plots, "
