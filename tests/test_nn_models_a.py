@@ -177,15 +177,7 @@ def test_aia_fold_beta_into_w():
     """Cached AIA: BN folded into the conv, beta into its weights (w' = beta w, b' = beta b)
     gives the same spikes with no extra parameters (A3)."""
     net = aia.build()
-    p = net.init(1)
-    rng = np.random.default_rng(4)
-    for l in net.layers:
-        if isinstance(l, nn.AIA):
-            p[l.name]["beta"] = rng.uniform(0.5, 1.8, p[l.name]["beta"].shape)
-        if isinstance(l, nn.BatchNorm):
-            c = l.channels
-            p[l.name] = {"gamma": rng.uniform(0.8, 1.5, c), "beta": rng.normal(0, 0.2, c),
-                         "mean": rng.normal(0, 0.1, c), "var": rng.uniform(0.5, 2, c)}
+    p = aia.varied_params(net)
     fnet, fp = net.inference(p)
     assert not any(isinstance(l, nn.BatchNorm) for l in fnet.layers)
     assert all(l.f == "identity" and "beta" not in fp[l.name] for l in fnet.neuron_layers)

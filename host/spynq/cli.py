@@ -218,8 +218,16 @@ def cmd_train(args) -> int:
         raise SpynqValueError("train: name a MODEL (or --list)")
     if args.model in LEARNING:
         return importlib.import_module(f".learning.{args.model}", __package__).main(args.rest) or 0
-    if args.rest:
-        raise SpynqValueError(f"train {args.model}: unexpected arguments {' '.join(args.rest)}")
+    if args.rest:  # options after the model name (the REMAINDER took them): parse them as train's
+        sub = argparse.ArgumentParser(prog=f"spynq train {args.model}", add_help=False, exit_on_error=False)
+        _train_options(sub)
+        try:
+            extra, unknown = sub.parse_known_args(args.rest)
+        except argparse.ArgumentError as e:
+            raise SpynqValueError(f"train {args.model}: {e}") from None
+        if unknown:
+            raise SpynqValueError(f"train {args.model}: unexpected arguments {' '.join(unknown)}")
+        args = argparse.Namespace(**{**vars(args), **{k: v for k, v in vars(extra).items() if v is not None}})
     models.get(args.model)  # unknown names: one line before jax is imported
     import importlib.util
 
@@ -230,6 +238,14 @@ def cmd_train(args) -> int:
     out = writable_dir(args.out)
     train.train_model(args.model, epochs=args.epochs, seed=args.seed, out=out, lr=args.lr)
     return 0
+
+
+def _train_options(p: argparse.ArgumentParser) -> None:
+    """The options of `spynq train` for the BPTT models (defaults None: the model's)."""
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: the model's DEFAULTS")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's DEFAULTS)")
+    p.add_argument("--seed", type=int, default=None, help="default 0")
+    p.add_argument("--out", default=None, help="default build/train")
 
 
 def positive_int(text: str) -> int:
@@ -334,10 +350,8 @@ def _parser() -> argparse.ArgumentParser:
                                       "checkpoint (.npz + .json), learning curves (PNG), learned decays / thresholds")
     tr.add_argument("model", nargs="?", default="", help="a registered model (see --list)")
     tr.add_argument("--list", action="store_true", help="the registered models, their papers and tasks")
-    tr.add_argument("--epochs", type=positive_int, default=None, help="default: the model's DEFAULTS")
-    tr.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's DEFAULTS)")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--out", default="build/train")
+    _train_options(tr)
+    tr.set_defaults(seed=0, out="build/train")
     tr.add_argument("rest", nargs=argparse.REMAINDER, help="the arguments of a spynq.learning model (see --list)")
     tr.set_defaults(fn=cmd_train)
 

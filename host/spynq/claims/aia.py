@@ -63,15 +63,7 @@ def _merge_network():
     from ..nn_costs import count_params
 
     net = aia.build()
-    p = net.init(1)
-    rng = np.random.default_rng(4)
-    for l in net.layers:
-        if isinstance(l, nn.AIA):
-            p[l.name]["beta"] = rng.uniform(0.5, 1.8, p[l.name]["beta"].shape)
-        elif isinstance(l, nn.BatchNorm):
-            c = l.channels
-            p[l.name] = {"gamma": rng.uniform(0.8, 1.5, c), "beta": rng.normal(0, 0.2, c),
-                         "mean": rng.normal(0, 0.1, c), "var": rng.uniform(0.5, 2, c)}
+    p = aia.varied_params(net)
     fnet, fp = net.inference(p)
     xs = np.swapaxes(tasks.load("digits_rate", T=8, n=60, image=True).x_train[:6], 0, 1)
     _, ra = net.apply(p, xs)

@@ -135,6 +135,10 @@ class Neuron(Layer):
     def seq(self, p, xs, ctx: Ctx):
         if ctx.scan and is_jax(ctx.xp):
             return self._scan(p, xs, ctx)
+        return self.step_loop(p, xs, ctx)
+
+    def step_loop(self, p, xs, ctx: Ctx):
+        """The T steps as a Python loop (what seq runs unless lax.scan is asked for)."""
         state, ys = None, []
         for t in range(xs.shape[0]):
             ctx.t = t

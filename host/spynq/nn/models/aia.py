@@ -70,3 +70,18 @@ def fold_cache(net, params):
             layers.append(copy.copy(l))
             out[l.name] = fp[l.name]
     return nn.Sequential(*layers), out
+
+
+def varied_params(net, seed: int = 1) -> dict:
+    """Parameters with non-trivial beta and batch-norm statistics (init has beta = 1 and
+    identity BN), so a fold that drops a factor shows; for the fold's test and claim."""
+    p = net.init(seed)
+    rng = np.random.default_rng(seed + 3)
+    for l in net.layers:
+        if isinstance(l, nn.AIA):
+            p[l.name]["beta"] = rng.uniform(0.5, 1.8, p[l.name]["beta"].shape)
+        elif isinstance(l, nn.BatchNorm):
+            c = l.channels
+            p[l.name] = {"gamma": rng.uniform(0.8, 1.5, c), "beta": rng.normal(0, 0.2, c),
+                         "mean": rng.normal(0, 0.1, c), "var": rng.uniform(0.5, 2, c)}
+    return p

@@ -96,12 +96,7 @@ class _NormMixin:
     def seq(self, p, xs, ctx):
         # the running statistics chain from step to step through ctx.updates: the Python
         # step loop, not lax.scan (whose traced steps each get their own context)
-        state, ys = None, []
-        for t in range(xs.shape[0]):
-            ctx.t = t
-            y, state = self.step(p, state, xs[t], ctx)
-            ys.append(y)
-        return ctx.xp.stack(ys)
+        return self.step_loop(p, xs, ctx)
 
 
 class BIDLNorm(_NormMixin, nn.BIDL):
