@@ -3,6 +3,7 @@ op-count study and its plots."""
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -28,7 +29,8 @@ READOUT_RTOL_OF_MAX = 0.02
 @pytest.mark.parametrize("pool", [None, ("max", 2), ("avg", 2)])
 @pytest.mark.parametrize("T,L", [(6, 3), (7, 3), (5, 1), (4, 6)])
 def test_conv_layer_matches_direct_loops(mode, pool, T, L):
-    rng = np.random.default_rng(hash((mode, str(pool), T, L)) % 2**32)
+    # a seed per case that is the same in every process (str hashes are salted per process)
+    rng = np.random.default_rng(zlib.crc32(f"{mode}|{pool}|{T}|{L}".encode()))
     layer = conv.ConvWindowLayer(rng.normal(0.3, 0.5, (3, 2, 3, 3)), rng.normal(1, 0.3, L), tau=2.0,
                                  threshold=1.0, v_rest=-0.1, mode=mode, pool=pool, padding=1,
                                  bias=rng.normal(0, 0.1, 3))
@@ -42,7 +44,8 @@ def test_conv_layer_matches_direct_loops(mode, pool, T, L):
     else:
         np.testing.assert_allclose(got, want, atol=1e-6)
     np.testing.assert_allclose(v, v_want, atol=1e-12)
-    assert 0.05 < layer.forward(x, False).mean() or pool is not None  # not a silent layer
+    rate = layer.forward(x, False).mean()
+    assert pool is not None or 0.01 < rate < 0.99  # spikes and silences both compared
 
 
 def test_conv_stride_and_no_padding_match_direct_loops():
