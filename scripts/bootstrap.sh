@@ -8,10 +8,14 @@ PY=${PYTHON:-python3}
 VENV=.venv
 DEPS=.deps
 
-# Debian tools the tests use: tclsh (Tcl stub checks), yosys (RTL resource estimates).
+# Debian tools the tests use: tclsh (Tcl stub checks), yosys (RTL resource estimates), an
+# aarch64 cross g++ and qemu-user (the native CPU baselines built for the board's Cortex-A53
+# give the same bits as here; about 45 MB of packages).
 need=()
 command -v tclsh >/dev/null || need+=(tcl)
 command -v yosys >/dev/null || need+=(yosys)
+command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
+command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "[bootstrap] apt-get install ${need[*]}"
