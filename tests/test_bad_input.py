@@ -528,7 +528,7 @@ def _wm_fields(readout=True, n=1):
      r"missing \['mode'\]"),
     ({"layer0_params": np.array(json.dumps({"tau": float("nan"), "threshold": 1.0, "v_rest": 0.0, "mode": "window"}))},
      SpynqValueError, "tau=nan: must be finite"),
-    ({"readout_w1": np.ones((3, 2))}, SpynqValueError, "readout has n_in=3 but the stage before has n_out=2"),
+    ({"readout_w1": np.ones((3, 2))}, SpynqValueError, "readout has n_in=3 but layer 0 has n_out=2"),
 ])
 def test_snnwm_file_inconsistencies_have_one_clear_error_each(tmp_path, change, kind, match):
     fields = _wm_fields()

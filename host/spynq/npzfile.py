@@ -163,3 +163,31 @@ class _Prefix:
         if e is not None and isinstance(e, SpynqError) and not str(e).startswith(f"{self.path}:"):
             raise type(e)(f"{self.path}: {e}") from None
         return False
+
+
+# ---------------------------------------------------------------------------- network files
+# The LIF and SNNWM network files share a header (format_version, n_layers) and are told
+# apart by their first layer's fields, so a file given to the other loader says what it is.
+NETWORK_VERSION = 1
+NETWORK_KINDS = {"LIF": ({"layer0_weights"}, "spynq.lif.model.LifNetwork.load_npz"),
+                 "SNNWM": ({"layer0_w1", "readout_w1"}, "spynq.snnwm.model.SnnwmNetwork.load_npz")}
+
+
+def network_header(n_layers: int) -> dict:
+    """The header arrays of a network file (save side)."""
+    return {"format_version": np.array(NETWORK_VERSION, np.int64), "n_layers": np.array(n_layers, np.int64)}
+
+
+def read_network(path, kind: str, min_layers: int, max_bytes: int = MAX_BYTES) -> tuple[dict, int]:
+    """(arrays, n_layers) of a `kind` network file, its header checked (load side)."""
+    z = read(path, max_bytes)
+    if "format_version" not in z:
+        raise _bad(path, f"not a spynq {kind} network file (no format_version)")
+    for other, (markers, loader) in NETWORK_KINDS.items():
+        if other != kind and markers & set(z):
+            raise _bad(path, f"a spynq {other} network file ({loader}), not {kind}")
+    version = int_field(z, "format_version", path)
+    if version != NETWORK_VERSION:
+        raise _bad(path, f"format_version {version}, this spynq reads {NETWORK_VERSION}")
+    check_fields(z, {"n_layers"}, set(z), path)
+    return z, int_field(z, "n_layers", path, min_layers, len(z))  # each layer has fields of its own

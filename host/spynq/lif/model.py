@@ -23,12 +23,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .. import npzfile
+from ..chain import Chain, weight_matrix
 from ..errors import SpynqTypeError, SpynqValueError
-from ..rasters import check as check_rasters
 from ..rasters import random_rasters  # noqa: F401  (re-exported: spynq.lif.model.random_rasters)
 from ..validate import check_choice, check_int_range, check_type, int_scalar, positive, real_array, real_scalar
 
-FORMAT_VERSION = 1
 RESETS = ("zero", "subtract")
 MAX_REFRACTORY = (1 << 31) - 1  # steps (the kernel takes 0..LIF_MAX_REFRACTORY)
 
@@ -91,25 +90,27 @@ class LifLayer:
 
     def validate(self, where: str = "layer") -> None:
         # the fields are public and mutable: check them again as they are now
-        self.weights = w = real_array(self.weights, f"{where}: weights")
-        if w.ndim != 2 or w.shape[0] < 1 or w.shape[1] < 1:
-            raise SpynqValueError(f"{where}: weights must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
+        self.weights = weight_matrix(self.weights, f"{where}: weights")
         if self.delays is not None:
             self.delays = d = check_int_range(self.delays, f"{where}: delays", 0)
             if d.shape not in ((self.n_in,), (self.n_in, self.n_out)):
                 raise SpynqValueError(f"{where}: delays shape {d.shape} must be (n_in,)={(self.n_in,)} (axonal) "
-                                      f"or (n_in, n_out)={w.shape} (per synapse)")
+                                      f"or (n_in, n_out)={self.weights.shape} (per synapse)")
         check_type(self.params, f"{where}: params", LifParams)
         self.params.validate(f"{where} params")
 
 
-class LifNetwork:
+class LifNetwork(Chain):
     """A chain of LifLayers; layer l+1 takes layer l's spikes."""
 
     def __init__(self, layers: list[LifLayer]):
         check_type(layers, "LifNetwork layers", (list, tuple))
         self.layers = list(layers)
         self.validate()
+
+    @property
+    def stages(self) -> list[LifLayer]:
+        return self.layers
 
     def validate(self) -> None:
         if not self.layers:
@@ -118,34 +119,17 @@ class LifNetwork:
             if not isinstance(layer, LifLayer):
                 raise SpynqTypeError(f"layer {i} is a {type(layer).__name__}, not a LifLayer")
             layer.validate(f"layer {i}")
-            if i and layer.n_in != self.layers[i - 1].n_out:
-                raise SpynqValueError(f"layer {i} has n_in={layer.n_in} but layer {i - 1} has n_out="
-                                      f"{self.layers[i - 1].n_out}")
-
-    @property
-    def n_in(self) -> int:
-        return self.layers[0].n_in
-
-    @property
-    def n_out(self) -> int:
-        return self.layers[-1].n_out
-
-    @property
-    def sizes(self) -> list[int]:
-        return [self.n_in] + [layer.n_out for layer in self.layers]
+        self.check_links()
 
     @property
     def max_delay(self) -> int:
         return max((int(layer.delays.max()) if layer.delays is not None and layer.delays.size else 0)
                    for layer in self.layers)
 
-    def check_rasters(self, rasters) -> np.ndarray:
-        return check_rasters(rasters, self.n_in)
-
     # ---- file format
     def save_npz(self, path) -> None:
         self.validate()  # a file written here always loads
-        arrays = {"format_version": np.array(FORMAT_VERSION, np.int64), "n_layers": np.array(len(self.layers), np.int64)}
+        arrays = npzfile.network_header(len(self.layers))
         for i, layer in enumerate(self.layers):
             arrays[f"layer{i}_weights"] = np.asarray(layer.weights, np.float64)
             if layer.delays is not None:
@@ -156,17 +140,7 @@ class LifNetwork:
     @classmethod
     def load_npz(cls, path, max_bytes: int = npzfile.MAX_BYTES) -> "LifNetwork":
         """Read a file of save_npz; max_bytes bounds its uncompressed size (spynq.npzfile)."""
-        z = npzfile.read(path, max_bytes)
-        if "format_version" not in z:
-            raise SpynqValueError(f"{path}: not a spynq LIF network file (no format_version)")
-        if "layer0_w1" in z or "readout_w1" in z:
-            raise SpynqValueError(f"{path}: a spynq SNNWM network file (spynq.snnwm.model.SnnwmNetwork.load_npz), "
-                                  "not LIF")
-        version = npzfile.int_field(z, "format_version", path)
-        if version != FORMAT_VERSION:
-            raise SpynqValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
-        npzfile.check_fields(z, {"n_layers"}, set(z), path)
-        n = npzfile.int_field(z, "n_layers", path, 1, len(z))  # each layer has fields of its own
+        z, n = npzfile.read_network(path, "LIF", 1, max_bytes)
         npzfile.check_fields(z, {"format_version", "n_layers"} | {f"layer{i}_{f}" for i in range(n)
                                                                   for f in ("weights", "params")},
                              {f"layer{i}_delays" for i in range(n)}, path)

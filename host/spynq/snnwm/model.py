@@ -24,12 +24,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import npzfile
+from ..chain import Chain, weight_matrix
 from ..errors import SpynqTypeError, SpynqValueError
-from ..rasters import check as check_rasters
 from ..rasters import random_rasters  # noqa: F401  (re-exported: spynq.snnwm.model.random_rasters)
 from ..validate import check_choice, check_type, positive, real_array, real_scalar
 
-FORMAT_VERSION = 1
 MODES = ("window", "overlap")
 
 
@@ -56,13 +55,6 @@ class SnnwmParams:
         positive(self.tau, f"{where}: tau")
         positive(self.threshold, f"{where}: threshold")
         real_scalar(self.v_rest, f"{where}: v_rest")
-
-
-def _matrix(w, where):
-    w = real_array(w, f"{where}: w1")
-    if w.ndim != 2 or w.shape[0] < 1 or w.shape[1] < 1:
-        raise SpynqValueError(f"{where}: w1 must be a non-empty (n_in, n_out) matrix, got shape {w.shape}")
-    return w
 
 
 def _taps(w, where):
@@ -94,7 +86,7 @@ class WindowLayer:
         return self.w2.shape[0]
 
     def validate(self, where: str = "layer") -> None:
-        self.w1 = _matrix(self.w1, where)
+        self.w1 = weight_matrix(self.w1, f"{where}: w1")
         self.w2 = _taps(self.w2, where)
         check_choice(self.mode, f"{where}: mode", MODES)
         check_type(self.params, f"{where}: params", SnnwmParams)
@@ -124,14 +116,14 @@ class ReadoutLayer:
         return self.w2.shape[0]
 
     def validate(self, where: str = "readout") -> None:
-        self.w1 = _matrix(self.w1, where)
+        self.w1 = weight_matrix(self.w1, f"{where}: w1")
         self.w2 = _taps(self.w2, where)
 
     def __repr__(self) -> str:
         return f"ReadoutLayer({self.n_in}->{self.n_out}, K={self.K})"
 
 
-class SnnwmNetwork:
+class SnnwmNetwork(Chain):
     """WindowLayers then an optional ReadoutLayer; stage s+1 takes stage s's spikes."""
 
     def __init__(self, layers: list, readout: ReadoutLayer | None = None):
@@ -144,6 +136,9 @@ class SnnwmNetwork:
     def stages(self) -> list:
         return self.layers + ([self.readout] if self.readout is not None else [])
 
+    def stage_name(self, i: int) -> str:
+        return "readout" if i == len(self.layers) else f"layer {i}"
+
     def validate(self) -> None:
         if not self.layers and self.readout is None:
             raise SpynqValueError("an SnnwmNetwork needs at least one layer or a readout")
@@ -155,31 +150,12 @@ class SnnwmNetwork:
             if not isinstance(self.readout, ReadoutLayer):
                 raise SpynqTypeError(f"readout is a {type(self.readout).__name__}, not a ReadoutLayer")
             self.readout.validate()
-        st = self.stages
-        for i in range(1, len(st)):
-            if st[i].n_in != st[i - 1].n_out:
-                name = "readout" if st[i] is self.readout else f"layer {i}"
-                raise SpynqValueError(f"{name} has n_in={st[i].n_in} but the stage before has n_out={st[i - 1].n_out}")
-
-    @property
-    def n_in(self) -> int:
-        return self.stages[0].n_in
-
-    @property
-    def n_out(self) -> int:
-        return self.stages[-1].n_out
-
-    @property
-    def sizes(self) -> list[int]:
-        return [self.n_in] + [s.n_out for s in self.stages]
-
-    def check_rasters(self, rasters) -> np.ndarray:
-        return check_rasters(rasters, self.n_in)
+        self.check_links()
 
     # ---- file format
     def save_npz(self, path) -> None:
         self.validate()  # a file written here always loads
-        arrays = {"format_version": np.array(FORMAT_VERSION, np.int64), "n_layers": np.array(len(self.layers), np.int64)}
+        arrays = npzfile.network_header(len(self.layers))
         for i, layer in enumerate(self.layers):
             arrays[f"layer{i}_w1"] = np.asarray(layer.w1, np.float64)
             arrays[f"layer{i}_w2"] = np.asarray(layer.w2, np.float64)
@@ -193,15 +169,7 @@ class SnnwmNetwork:
     @classmethod
     def load_npz(cls, path, max_bytes: int = npzfile.MAX_BYTES) -> "SnnwmNetwork":
         """Read a file of save_npz; max_bytes bounds its uncompressed size (spynq.npzfile)."""
-        z = npzfile.read(path, max_bytes)
-        if "format_version" not in z or "n_layers" not in z:
-            raise SpynqValueError(f"{path}: not a spynq SNNWM network file (no format_version)")
-        if "layer0_weights" in z:
-            raise SpynqValueError(f"{path}: a spynq LIF network file (spynq.lif.model.LifNetwork.load_npz), not SNNWM")
-        version = npzfile.int_field(z, "format_version", path)
-        if version != FORMAT_VERSION:
-            raise SpynqValueError(f"{path}: format_version {version}, this spynq reads {FORMAT_VERSION}")
-        n = npzfile.int_field(z, "n_layers", path, 0, len(z))  # each layer has fields of its own
+        z, n = npzfile.read_network(path, "SNNWM", 0, max_bytes)
         fields = {"format_version", "n_layers"} | {f"layer{i}_{f}" for i in range(n) for f in ("w1", "w2", "params")}
         if "readout_w1" in z or "readout_w2" in z or n == 0:  # a readout has both; a net has a layer or one
             fields |= {"readout_w1", "readout_w2"}
