@@ -57,21 +57,12 @@ class SnnwmParams:
         real_scalar(self.v_rest, f"{where}: v_rest")
 
 
-def _taps(w, where):
-    w = real_array(w, f"{where}: w2")
-    if w.ndim != 1 or w.size < 1:
-        raise SpynqValueError(f"{where}: w2 must be a non-empty vector (one weight per delay), got shape {w.shape}")
-    return w
+class _TapStage:
+    """W1 (n_in, n_out) and W2, one weight per delay: what both stage kinds hold."""
 
-
-class WindowLayer:
-    """An SNNWM layer: x_i = sum_k w2_k s_i(e - k), I = x W1, LIF neurons (eq. 6-8)."""
-
-    def __init__(self, w1, w2, params: SnnwmParams, mode: str = "window"):
-        self.w1 = real_array(w1, "w1", finite=False)  # validate() says which value is not
-        self.w2 = real_array(w2, "w2", finite=False)
-        self.params = params
-        self.mode = mode
+    def __init__(self, w1, w2, what: str):
+        self.w1 = real_array(w1, f"{what}w1", finite=False)  # validate() says which value is not
+        self.w2 = real_array(w2, f"{what}w2", finite=False)
 
     @property
     def n_in(self) -> int:
@@ -81,13 +72,27 @@ class WindowLayer:
     def n_out(self) -> int:
         return self.w1.shape[1]
 
+    def validate(self, where: str) -> None:
+        self.w1 = weight_matrix(self.w1, f"{where}: w1")
+        self.w2 = w = real_array(self.w2, f"{where}: w2")
+        if w.ndim != 1 or w.size < 1:
+            raise SpynqValueError(f"{where}: w2 must be a non-empty vector (one weight per delay), got shape {w.shape}")
+
+
+class WindowLayer(_TapStage):
+    """An SNNWM layer: x_i = sum_k w2_k s_i(e - k), I = x W1, LIF neurons (eq. 6-8)."""
+
+    def __init__(self, w1, w2, params: SnnwmParams, mode: str = "window"):
+        super().__init__(w1, w2, "")
+        self.params = params
+        self.mode = mode
+
     @property
     def L(self) -> int:
         return self.w2.shape[0]
 
     def validate(self, where: str = "layer") -> None:
-        self.w1 = weight_matrix(self.w1, f"{where}: w1")
-        self.w2 = _taps(self.w2, where)
+        super().validate(where)
         check_choice(self.mode, f"{where}: mode", MODES)
         check_type(self.params, f"{where}: params", SnnwmParams)
         self.params.validate(f"{where} params")
@@ -96,28 +101,18 @@ class WindowLayer:
         return f"WindowLayer({self.n_in}->{self.n_out}, L={self.L}, {self.mode})"
 
 
-class ReadoutLayer:
+class ReadoutLayer(_TapStage):
     """Temporal-fusion readout (eq. 9): o_j = sum_k w2_k sum_i w1_ij s_i(T-1-k), from step T-1."""
 
     def __init__(self, w1, w2):
-        self.w1 = real_array(w1, "readout w1", finite=False)
-        self.w2 = real_array(w2, "readout w2", finite=False)
-
-    @property
-    def n_in(self) -> int:
-        return self.w1.shape[0]
-
-    @property
-    def n_out(self) -> int:
-        return self.w1.shape[1]
+        super().__init__(w1, w2, "readout ")
 
     @property
     def K(self) -> int:
         return self.w2.shape[0]
 
     def validate(self, where: str = "readout") -> None:
-        self.w1 = weight_matrix(self.w1, f"{where}: w1")
-        self.w2 = _taps(self.w2, where)
+        super().validate(where)
 
     def __repr__(self) -> str:
         return f"ReadoutLayer({self.n_in}->{self.n_out}, K={self.K})"
