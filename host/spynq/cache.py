@@ -4,11 +4,22 @@ key; the cache is bounded in bytes and safe to use from several threads."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
+
+
+def default_limit(cap: int = 1 << 29, share: int = 8) -> int:
+    """A cache's byte limit: `cap`, or 1/`share` of this machine's memory where that is
+    less (the ZCU104's PS has 2 GB, shared with PYNQ's CMA buffers: 256 MB there)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return cap
+    return min(cap, total // share)
 
 
 def digest(*parts) -> bytes:

@@ -17,10 +17,10 @@ import time
 import numpy as np
 
 from . import entry, int_array, ptr, ptr_array, threads_used
-from ..cache import ByteLRU, digest
+from ..cache import ByteLRU, default_limit, digest
 from ..stm.energy import KIND_GAUSS, edge_energy
 
-CACHE_BYTES = 1 << 29  # float32 likelihood matrices kept between calls (512 MB)
+CACHE_BYTES = default_limit()  # float32 likelihood matrices kept between calls (512 MB; less on a small machine)
 _CACHE = ByteLRU(lambda: CACHE_BYTES, lambda v: v[0].nbytes)  # key -> (L, inv, K, saturated)
 _RUN = [ctypes.c_int] + [ctypes.c_void_p] * 12 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                                 ctypes.c_float, ctypes.c_float, ctypes.c_int64, ctypes.c_int64,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cache import ByteLRU, digest
+from ..cache import ByteLRU, default_limit, digest
 from ..fixed import U32_MAX
 from ..hw.cconfig import read_constants
 from .energy import edge_energy
@@ -45,7 +45,7 @@ E_CAP = U32_MAX / 2.0 ** _C["STM_ENERGY_FRAC"]  # the fixed tiers' saturated ene
 E_GUARD = E_CAP - _C["STM_SAT_GUARD_UNITS"]  # golden.SAT_GUARD in energy units
 CHUNK_ELEMS = 1 << 22  # 32 MB per float64 (rows, samples) array
 MATRIX_ELEMS = 1 << 24  # 128 MB: a 4096 x 4096 edge (STM_MAX_SAMPLES) is precomputed
-CACHE_BYTES = 1 << 29  # normalised likelihood matrices kept between calls (512 MB)
+CACHE_BYTES = default_limit()  # normalised likelihood matrices kept between calls (512 MB; less on a small machine)
 BLOCK_ELEMS = 1 << 15  # entries per row block while a matrix is computed: its temporaries stay in L2
 _CACHE = ByteLRU(lambda: CACHE_BYTES)  # key -> _Edge
 
