@@ -608,6 +608,13 @@ TOY_NET = dict(hidden=(32, 32), theta_d=64)
 TOY_TRAIN = dict(epochs=25, lr=0.03, lr_delay=1.0)
 
 
+def toy_params_path(out: str, seed: int) -> str:
+    """Where toy_table keeps the trained D network of `seed` (next to its JSON)."""
+    import os
+
+    return os.path.join(os.path.dirname(out) or ".", f"axonal_toy_d_s{seed}.npz")
+
+
 def toy_data(seed: int = 0, n_train: int = 600, n_test: int = 200):
     x, y, _ = timing_task(n_train + n_test, seed=seed, **TOY_TASK)
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
@@ -640,6 +647,9 @@ def toy_table(seeds=range(3), out: str | None = TOY_JSON, figures: str | None = 
             p, h = train(net, data, cfg, progress=None)
             secs.append(time.perf_counter() - t0)
             accs.append(h[-1]["test_acc"])
+            if out and name == "vad_learned":  # the trained D networks, for deployment (axonal_deploy.toy_deploy)
+                os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+                save_params(toy_params_path(out, int(s)), p)
             if name == "vad_learned" and first is None:
                 first = (net, p, data)
             if progress:
