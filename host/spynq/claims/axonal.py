@@ -79,12 +79,12 @@ def _eq12_sign():
 
 def _toy():
     """The synthetic timing task: delays learned vs the same network with fixed (zero)
-    delays, from the toy table `python -m spynq.learning.axonal toy` computes (3 seeds x
+    delays, from the toy table `python -m spynq.learning.axonal toy` computes (5 seeds x
     3 variants of 25 epochs: too long for the ledger itself)."""
     from ..learning import axonal as A
 
     if not os.path.exists(A.TOY_JSON):
-        raise OutOfReach(f"not run yet: `python -m spynq.learning.axonal toy` (about 15 minutes here) writes "
+        raise OutOfReach(f"not run yet: `python -m spynq.learning.axonal toy` (5 seeds: about 25 minutes here) writes "
                          f"{A.TOY_JSON}, which this claim reads")
     with open(A.TOY_JSON) as fh:
         r = json.load(fh)
@@ -97,6 +97,15 @@ def _toy():
     if "vad_local_learned" in r:
         c = r["vad_local_learned"]
         note += f"; with the local module {100 * c['mean']:.1f} +- {100 * c['std']:.1f} %"
+    dep = os.path.join(os.path.dirname(A.TOY_JSON), "axonal_deploy.json")  # `... axonal deploy` writes it
+    if os.path.exists(dep):
+        with open(dep) as fh:
+            s = json.load(fh)["summary"]
+        be = next(k for k in s if k not in ("srm", "lif_float") and isinstance(s[k], dict) and "mean" in s[k]
+                  and not k.startswith("finetuned"))
+        note += (f"; the D networks on the LIF kernel ({be}, SRM mapped to a current-based LIF, "
+                 f"{len(s[be]['values'])} seeds): {100 * s[be]['mean']:.1f} +- {100 * s[be]['std']:.1f} % "
+                 f"(float SRM {100 * s['srm']['mean']:.1f} %)")
     return Measured(bool(gain > 10.0), note)
 
 

@@ -359,7 +359,8 @@ class AxonalSNN:
     def run(self, rasters, params=None, *, backend: str = "cpu", **_ignored):
         """numpy on (batch, T, n_in) rasters -> spynq.lif.result.LifResult over the SRM
         populations (spikes, counts, v_last = last membrane, v_max). cpu only: the SRM
-        kernels are not the LIF engine's (deployment: issue 11 item 6)."""
+        kernels are not the LIF engine's: spynq.learning.axonal_deploy.export maps a trained
+        network to it (an approximation it measures)."""
         from ..lif.result import LifResult
 
         if backend != "cpu":
@@ -625,7 +626,7 @@ def toy_net(local: bool = False) -> AxonalSNN:
                      vad=True, local=local, **TOY_NET)
 
 
-def toy_table(seeds=range(3), out: str | None = TOY_JSON, figures: str | None = "build/learning", progress=print,
+def toy_table(seeds=range(5), out: str | None = TOY_JSON, figures: str | None = "build/learning", progress=print,
               epochs: int | None = None) -> dict:
     """The timing task (6 orderings of 3 volleys, chance 16.7 %) over `seeds` (data and
     init seeded alike): D (delays learned) vs the same network with its delays fixed at 0,
@@ -709,10 +710,11 @@ def main(argv=None):
 
     ap = argparse.ArgumentParser(prog="python -m spynq.learning.axonal",
                                  description="P3: SRM with learnable axonal delays on the synthetic timing task")
-    ap.add_argument("what", choices=["toy", "train", "counts"],
+    ap.add_argument("what", choices=["toy", "train", "counts", "deploy"],
                     help="toy: D vs fixed delays vs DL over seeds (JSON + figures); train: one run with a "
-                         "checkpoint; counts: Table 4 parameter counts")
-    ap.add_argument("--seeds", type=int, default=3)
+                         "checkpoint; counts: Table 4 parameter counts; deploy: export the D networks toy kept "
+                         "to the LIF kernel (spynq.learning.axonal_deploy) and compare float vs kernel accuracy")
+    ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--local", action="store_true")
@@ -720,7 +722,15 @@ def main(argv=None):
     ap.add_argument("--mem-weight", type=float, default=0.0, help="L_Mem coefficient (the -Dloss models)")
     ap.add_argument("--mem-after", type=int, default=0, help="epochs of eq. 7 alone before L_Mem joins")
     ap.add_argument("--l2-delay", type=float, default=0.0, help="L2 on the delays (the -L2 model)")
-    ap.add_argument("--out", default=None, help="JSON (toy) or checkpoint .npz (train)")
+    ap.add_argument("--out", default=None, help="JSON (toy, deploy) or checkpoint .npz (train)")
+    ap.add_argument("--deploy", action="store_true", help="train: export the trained network to the LIF kernel "
+                    "and report float vs kernel accuracy")
+    ap.add_argument("--finetune", type=int, default=2, help="deploy: epochs of fine-tuning the LIF-mapped model "
+                    "(0: none)")
+    ap.add_argument("--backend", default="golden", choices=["golden", "csim", "cosim"],
+                    help="deploy: the kernel backend the exported network runs on")
+    ap.add_argument("--clip-delays", action="store_true", help="deploy: clip delays past the kernel's ring "
+                    "(else refused)")
     a = ap.parse_args(argv)
     if a.what == "counts":
         for ds in TABLE1:
@@ -730,11 +740,26 @@ def main(argv=None):
     if a.what == "toy":
         toy_table(range(a.seeds), a.out or TOY_JSON, epochs=a.epochs)
         return 0
+    if a.what == "deploy":
+        from . import axonal_deploy
+
+        axonal_deploy.toy_deploy(range(a.seeds), out=a.out or "", finetune_epochs=a.finetune,
+                                 backend=a.backend)
+        return 0
+    if a.deploy and a.local:  # say so before the training, not after
+        from .axonal_deploy import check_deployable
+
+        check_deployable(toy_net(True), {})
     net = toy_net(a.local)
     cfg = TrainConfig(**{**TOY_TRAIN, **({"epochs": a.epochs} if a.epochs else {})}, learn_delays=not a.fixed_delays,
                       seed=a.seed, mem_weight=a.mem_weight, mem_after=a.mem_after, l2_delay=a.l2_delay)
     p, _ = train(net, toy_data(a.seed), cfg, checkpoint=a.out or "build/learning/axonal_toy.npz")
     plot_toy(net, p, toy_data(a.seed))
+    if a.deploy:
+        from . import axonal_deploy
+
+        axonal_deploy.deploy_run(net, p, toy_data(a.seed), finetune_epochs=a.finetune, backend=a.backend,
+                                 clip_delays=a.clip_delays, seed=a.seed)
     return 0
 
 

@@ -371,7 +371,8 @@ class _LifModel:
 
     def apply(self, params, xs, *, xp=np, scan=False, **_):
         o, aux = self.seq.apply({**self.fixed, **params}, xs, xp=xp, scan=scan)
-        return o, {"out": {"s": o, "u": aux.records[self.out_name]["h"]}}
+        h = aux.records[self.out_name]["h"]  # -inf at refractory steps (no spike there): 0 for L_Mem
+        return o, {"out": {"s": o, "u": xp.where(xp.isfinite(h), h, 0.0)}}
 
 
 def finetune(net: A.AxonalSNN, exp: Export, data, cfg: A.TrainConfig | None = None, progress=None) -> Export:
@@ -387,3 +388,98 @@ def finetune(net: A.AxonalSNN, exp: Export, data, cfg: A.TrainConfig | None = No
     lif, report = deploy.to_lif_network(exp.seq, q)
     info = dict(exp.info, finetune={"epochs": cfg.epochs, "lr": cfg.lr, "history": hist})
     return Export(exp.seq, q, lif, report, exp.scale, exp.layers, info)
+
+
+# ----------------------------------------------------------------------------- entry points
+
+DEPLOY_JSON = "build/learning/axonal_deploy.json"
+N_CALIB = 128  # training samples for the reset fit and the scale
+
+
+def finetune_config(exp: Export, epochs: int, seed: int = 0) -> A.TrainConfig:
+    """The toy's training settings for the float LIF model: its weight lr scaled like the
+    weights (g c) and divided by 10 (a fine-tune, not a new training)."""
+    lr = 0.1 * A.TOY_TRAIN["lr"] * exp.scale * exp.info["psp"]["scale"]
+    return A.TrainConfig(epochs=int(epochs), lr=lr, learn_delays=False, seed=seed)
+
+
+def deploy_run(net, params, data, *, finetune_epochs: int = 0, backend: str = "golden", clip_delays: bool = False,
+               seed: int = 0, progress=print) -> dict:
+    """Export a trained network, compare float SRM / float LIF / backend on the test set,
+    optionally fine-tune the LIF model and compare again. A JSON-ready dict."""
+    xtr, ytr, xte, yte = data
+    t0 = time.perf_counter()
+    e = export(net, params, xtr[:N_CALIB], clip_delays=clip_delays)
+    t_export = time.perf_counter() - t0
+    row = {"export": e.info, "report": str(e.report), "exact": e.report.exact, "seconds_export": t_export,
+           "compare": compare(net, params, e, xte, yte, backend)}
+    acc = row["compare"]["accuracy"]
+    if progress:
+        progress(f"export: {e.info['layers']}, scale {e.scale:.4g}, bias {e.info['bias']}; PSP mismatch max "
+                 f"{e.info['psp']['max_rel']:.2g} rms {e.info['psp']['rms_rel']:.2g} of the peak; test accuracy "
+                 f"SRM {100 * acc['srm']:.1f} %, float LIF {100 * acc['lif_float']:.1f} %, {backend} "
+                 f"{100 * acc[backend]:.1f} %  ({t_export:.1f} s)")
+        for L in row["compare"]["layers"]:
+            progress(f"  {L['name']:4s} spikes SRM {L['srm_spikes']} LIF {L['lif_spikes']} {backend} {L['hw_spikes']}; "
+                     f"SRM vs LIF coincidence {L['srm_vs_lif']:.3f} counts {L['srm_vs_lif_counts']:.3f}; LIF vs "
+                     f"{backend} bits differ {L['lif_vs_hw_bits_differ']:.2g}")
+    if finetune_epochs:
+        t0 = time.perf_counter()
+        f = finetune(net, e, data, finetune_config(e, finetune_epochs, seed))
+        hist = f.info["finetune"]["history"]
+        row["finetuned"] = {"epochs": int(finetune_epochs), "lr": f.info["finetune"]["lr"], "exact": f.report.exact,
+                            "loss": [h["loss"] for h in hist], "seconds": time.perf_counter() - t0,
+                            "compare": compare(net, params, f, xte, yte, backend)}
+        fa = row["finetuned"]["compare"]["accuracy"]
+        if progress:
+            progress(f"fine-tuned {finetune_epochs} epochs (loss {hist[0]['loss']:.4g} -> {hist[-1]['loss']:.4g}): "
+                     f"float LIF {100 * fa['lif_float']:.1f} %, {backend} {100 * fa[backend]:.1f} %  "
+                     f"({row['finetuned']['seconds']:.0f} s)")
+    return row
+
+
+def _stats(v) -> dict:
+    a = np.asarray(v, float)
+    return {"values": [float(x) for x in a], "mean": float(a.mean()), "std": float(a.std())}
+
+
+def toy_deploy(seeds=range(5), toy_json: str | None = None, out: str | None = "", finetune_epochs: int = 2,
+               backend: str = "golden", progress=print) -> dict:
+    """deploy_run on the trained D networks toy_table kept (axonal.toy_params_path), one
+    per seed, on that seed's test set; the summary (mean, std over seeds) to `out`
+    ("": axonal_deploy.json next to toy_json, where the ledger's toy claim reads it)."""
+    import json
+    import os
+
+    toy_json = toy_json or A.TOY_JSON
+    if out == "":
+        out = os.path.join(os.path.dirname(toy_json) or ".", os.path.basename(DEPLOY_JSON))
+    rows = []
+    for s in seeds:
+        path = A.toy_params_path(toy_json, int(s))
+        if not os.path.exists(path):
+            raise SpynqValueError(f"{path}: no trained D network of seed {s}; run `python -m spynq train axonal toy "
+                                  f"--seeds {max(seeds) + 1}` first")
+        if progress:
+            progress(f"seed {s}:")
+        rows.append(dict(seed=int(s), **deploy_run(A.toy_net(), A.load_params(path), A.toy_data(int(s)),
+                                                   finetune_epochs=finetune_epochs, backend=backend, seed=int(s),
+                                                   progress=progress)))
+    summ = {k: _stats([r["compare"]["accuracy"][k] for r in rows]) for k in ("srm", "lif_float", backend)}
+    if finetune_epochs:
+        summ["finetuned_" + backend] = _stats([r["finetuned"]["compare"]["accuracy"][backend] for r in rows])
+    summ["psp_max_rel"] = rows[0]["export"]["psp"]["max_rel"]
+    summ["psp_rms_rel"] = rows[0]["export"]["psp"]["rms_rel"]
+    for key in ("srm_vs_lif", "srm_vs_lif_counts", "lif_vs_hw_bits_differ"):
+        summ[key] = {L["name"]: _stats([r["compare"]["layers"][k][key] for r in rows])["mean"]
+                     for k, L in enumerate(rows[0]["compare"]["layers"])}
+    res = {"backend": backend, "seeds": [int(s) for s in seeds], "summary": summ, "runs": rows}
+    if out:
+        os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+        with open(out, "w") as fh:
+            json.dump(res, fh, indent=1)
+    if progress:
+        progress(f"{len(rows)} seeds: SRM {100 * summ['srm']['mean']:.1f} +- {100 * summ['srm']['std']:.1f} %, float "
+                 f"LIF {100 * summ['lif_float']['mean']:.1f} +- {100 * summ['lif_float']['std']:.1f} %, {backend} "
+                 f"{100 * summ[backend]['mean']:.1f} +- {100 * summ[backend]['std']:.1f} %")
+    return res
