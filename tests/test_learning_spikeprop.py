@@ -144,13 +144,15 @@ def test_decoding_rules():
 def test_iris_trains_with_delays_quickly():
     data = sp.dataset("iris", 0)
     assert data["x_train"].shape == (75, 25) and data["x_test"].shape == (75, 25)
-    cfg = sp.config("iris", epochs=25, learn_delays=True, lr_final=1.0, revive=0.0)
+    # the paper's plain gradient descent and eq. 16 (the defaults), 60 of its 1,000 epochs
+    cfg = sp.config("iris", epochs=60, learn_delays=True, revive=0.0)
+    assert cfg.optimizer == "sgd" and cfg.dtdv == "eq16"
     p0 = sp.init(cfg, 0)
     acc0 = sp.accuracy(cfg, p0, data["x_train"], data["y_train"])
     D0 = [d.copy() for d in p0["D"]]
     out = sp.train(cfg, data, seed=0, params=p0)
     acc = sp.accuracy(cfg, out["params"], data["x_test"], data["y_test"])
-    assert acc0 < 0.5 and acc > 0.8
+    assert acc0 < 0.5 and acc > 0.85
     moved = max(np.abs(a - b).max() for a, b in zip(out["params"]["D"], D0))
     assert moved > 0.5 and min(d.min() for d in out["params"]["D"]) >= 0.0
 
