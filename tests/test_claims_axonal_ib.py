@@ -78,7 +78,7 @@ def test_training_claims_read_their_tables(ledger):
     assert r.status == "matches" and "gain 81.0 points" in r.note and "LIF kernel" not in r.note
     acc = {"values": [0.97, 0.99], "mean": 0.98, "std": 0.01}
     with open(d / "axonal_deploy.json", "w") as f:  # what `... axonal deploy` writes next to the toy table
-        json.dump({"summary": {"srm": run, "lif_float": acc, "golden": acc, "finetuned_golden": acc}}, f)
+        json.dump({"backend": "golden", "summary": {"srm": run, "lif_float": acc, "golden": acc, "finetuned_golden": acc}}, f)
     r = evaluate(next(c for c in claims.claims("axonal") if c.id == "axonal.toy.vad_gain"))
     assert "LIF kernel (golden, SRM mapped to a current-based LIF, 2 seeds): 98.0 +- 1.0 %" in r.note, r.note
     with open(axonal.TOY_JSON, "w") as f:

@@ -100,9 +100,8 @@ def _toy():
     dep = os.path.join(os.path.dirname(A.TOY_JSON), "axonal_deploy.json")  # `... axonal deploy` writes it
     if os.path.exists(dep):
         with open(dep) as fh:
-            s = json.load(fh)["summary"]
-        be = next(k for k in s if k not in ("srm", "lif_float") and isinstance(s[k], dict) and "mean" in s[k]
-                  and not k.startswith("finetuned"))
+            d = json.load(fh)
+        s, be = d["summary"], d["backend"]
         note += (f"; the D networks on the LIF kernel ({be}, SRM mapped to a current-based LIF, "
                  f"{len(s[be]['values'])} seeds): {100 * s[be]['mean']:.1f} +- {100 * s[be]['std']:.1f} % "
                  f"(float SRM {100 * s['srm']['mean']:.1f} %)")

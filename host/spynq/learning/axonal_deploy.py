@@ -423,6 +423,16 @@ def deploy_run(net, params, data, *, finetune_epochs: int = 0, backend: str = "g
             progress(f"  {L['name']:4s} spikes SRM {L['srm_spikes']} LIF {L['lif_spikes']} {backend} {L['hw_spikes']}; "
                      f"SRM vs LIF coincidence {L['srm_vs_lif']:.3f} counts {L['srm_vs_lif_counts']:.3f}; LIF vs "
                      f"{backend} bits differ {L['lif_vs_hw_bits_differ']:.2g}")
+    # the unfitted mapping (subtract reset, no refractory steps, biases kept): what the fit buys
+    plain = export(net, params, xtr[:N_CALIB], clip_delays=clip_delays,
+                   maps=[LayerMap(nm, "subtract", 0.0, 0) for nm in _names(net)])
+    pc = compare(net, params, plain, xte, yte, backend)
+    row["plain_subtract"] = {"accuracy": pc["accuracy"], "bias": plain.info["bias"],
+                             "srm_vs_lif_counts": [L["srm_vs_lif_counts"] for L in pc["layers"]],
+                             "srm_vs_lif": [L["srm_vs_lif"] for L in pc["layers"]]}
+    if progress:
+        progress(f"  unfitted mapping (subtract reset, no refractory): {backend} {100 * pc['accuracy'][backend]:.1f} %, "
+                 f"SRM vs LIF counts {', '.join(f'{v:.3f}' for v in row['plain_subtract']['srm_vs_lif_counts'])}")
     if finetune_epochs:
         t0 = time.perf_counter()
         f = finetune(net, e, data, finetune_config(e, finetune_epochs, seed))
@@ -466,6 +476,7 @@ def toy_deploy(seeds=range(5), toy_json: str | None = None, out: str | None = ""
                                                    finetune_epochs=finetune_epochs, backend=backend, seed=int(s),
                                                    progress=progress)))
     summ = {k: _stats([r["compare"]["accuracy"][k] for r in rows]) for k in ("srm", "lif_float", backend)}
+    summ["plain_subtract_" + backend] = _stats([r["plain_subtract"]["accuracy"][backend] for r in rows])
     if finetune_epochs:
         summ["finetuned_" + backend] = _stats([r["finetuned"]["compare"]["accuracy"][backend] for r in rows])
     summ["psp_max_rel"] = rows[0]["export"]["psp"]["max_rel"]
