@@ -65,6 +65,16 @@ def test_mapped_membrane_is_the_srm_membrane_until_the_first_spike():
     # weights rounded to Q3.12: |error| <= n_in * 2^-13 * max PSP sum, far below the threshold
     err = np.abs(h - e.scale * u)[before]
     assert err.max() < 2e-3 * e.scale * net.theta
+    # fc1 driven by the SRM's fc0 spikes: the VAD delays (d_hat + 1 in the kernel) line up
+    delays, _ = D.kernel_delays(net, p)
+    assert len(np.unique(delays[1])) > 3
+    seq, q = D._sequential(["fc1"], net.theta, p, SUBTRACT[1:2], delays[1:2], e.scale, D.psp_fit(net.tau_s), True)
+    _, aux1 = seq.apply(q, rec["fc0"]["s"])
+    s1 = rec["fc1"]["s"]
+    before1 = np.cumsum(s1, axis=0) - s1 == 0
+    err1 = np.abs(np.asarray(aux1.records["fc1"]["h"]) - e.scale * rec["fc1"]["u"])[before1]
+    assert s1.sum() > 0 and err1.max() < 2e-3 * e.scale * net.theta
+    assert np.abs(rec["fc1"]["u"]).max() > net.theta
 
 
 def test_local_module_is_not_deployable():

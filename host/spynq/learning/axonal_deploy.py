@@ -254,7 +254,10 @@ SCORES = {"count": count_agreement, "coincidence": coincidence}
 def fit_reset(net, params, x_calib, delays, psp, refractory_grid=REFRACTORY_GRID, v_reset_grid=V_RESET_GRID,
               bias: bool = True, score: str = "count") -> list:
     """Per population, the (reset, v_reset, refractory) of the kernel whose spikes agree
-    best with the SRM's (coincidence), each layer driven by the SRM's input spikes."""
+    best with the SRM's (score "count": count_agreement, the readout's quantity, or
+    "coincidence"), each layer driven by the SRM's input spikes. Candidates are scored with
+    the biases fed as a current (bias=True); export drops them when a layer has refractory
+    steps, so the fit is slightly optimistic there."""
     xs = np.swapaxes(np.asarray(x_calib, float), 0, 1)
     pairs, _ = _srm_inputs(net, params, xs)
     out = []
