@@ -56,3 +56,24 @@ def test_known_differences(ledger):
     # the accuracy claims say how they were obtained (here: the tiny run, no cache)
     r = ledger["spikeprop.iris.test.wd"]
     assert "SHORT RUN" in r.note and 0.0 <= r.reproduced <= 100.0
+
+
+def test_table2_stand_in_claims_read_the_multi_seed_cache(tmp_path, monkeypatch):
+    """The Table 2 comparisons use the mean over the cached seeds (written by
+    `python -m spynq.learning.wtcrl --seeds N`) and differ with the stand-in named."""
+    import json
+
+    from spynq.claims.registry import evaluate
+    from spynq.learning import wtcrl as W
+
+    rows = {f"m{m}_s{s}": {"m": m, "seed": s, "seconds": 1.0, "before": {k: 0.5 for k in W.METRICS},
+                           "after": {k: 0.1 * (s + 1) for k in W.METRICS}} for m in (16, 32) for s in range(2)}
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(rows))            # no "stats": the claim aggregates the rows itself
+    monkeypatch.setattr(cwt, "CACHE", str(path))
+    by_id = {c.id: c for c in claims.claims("wtcrl")}
+    r = evaluate(by_id["wtcrl.table2.digits.m16.rms"])
+    assert r.status == "differs" and r.reproduced == pytest.approx(0.15) and "digits" in r.why
+    assert "+- 0.0500" in r.note and "seeds [0, 1]" in r.note
+    monkeypatch.setattr(cwt, "CACHE", str(tmp_path / "none.json"))
+    assert evaluate(by_id["wtcrl.table2.digits.m32.sparsity"]).status == "out of reach"

@@ -92,3 +92,23 @@ def test_unsupervised_digits_reduce_rms_and_spikes():
     assert after["rms"] < 0.75 * before["rms"]
     assert after["sparsity"] < before["sparsity"]
     assert 0.0 <= after["incoherence_10"] <= after["incoherence_5"] <= 1.0
+
+
+def test_seed_stats_aggregates_every_metric_per_m():
+    """The multi-seed summary the command writes: mean and std per metric and m, over the
+    per-seed rows only (other entries of the summary are ignored)."""
+    rng = np.random.default_rng(3)
+    summary = {"settings": {"iters": 10}}
+    for m in (16, 32):
+        for s in range(3):
+            summary[f"m{m}_s{s}"] = {"m": m, "seed": s, "seconds": 1.0,
+                                     "before": {k: float(rng.random()) for k in W.METRICS},
+                                     "after": {k: float(rng.random()) for k in W.METRICS}}
+    st = W.seed_stats(summary)
+    assert set(st) == {"m16", "m32"} and st["m32"]["seeds"] == [0, 1, 2] and st["m16"]["seconds"] == 3.0
+    for m in (16, 32):
+        for k in W.METRICS:
+            v = [summary[f"m{m}_s{s}"]["after"][k] for s in range(3)]
+            assert st[f"m{m}"]["after"][k]["mean"] == pytest.approx(np.mean(v), abs=1e-15)
+            assert st[f"m{m}"]["after"][k]["std"] == pytest.approx(np.std(v), abs=1e-15)
+            assert st[f"m{m}"]["after"][k]["values"] == v

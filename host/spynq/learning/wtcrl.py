@@ -453,9 +453,31 @@ def main(argv=None) -> int:
                 figures(net, hist, a.out, f"m{m}")
             print(json.dumps(row), flush=True)
     fixed_point_figure(p, a.out)
+    summary["stats"] = seed_stats(summary)
+    summary["settings"] = {"iters": a.iters, "test": a.test, "seeds": a.seeds, "m": a.m}
+    for m, st in summary["stats"].items():
+        print(f"{m} over {st['seeds']} seeds: " + ", ".join(f"{k} {v['mean']:.4f} +- {v['std']:.4f}"
+                                                            for k, v in st["after"].items()), flush=True)
     with open(os.path.join(a.out, "wtcrl_summary.json"), "w") as fh:
         json.dump(summary, fh, indent=1)
     return 0
+
+
+METRICS = ("rms", "sparsity", "spikes_per_input", "incoherence_5", "incoherence_10", "silent_frac")
+
+
+def seed_stats(summary: dict) -> dict:
+    """Mean and (population) std over seeds of every test metric, before and after
+    training, per m: {"m16": {"seeds": n, "after": {metric: {"mean", "std", "values"}}, ...}}."""
+    rows = [r for r in summary.values() if isinstance(r, dict) and "before" in r]
+    out = {}
+    for m in sorted({r["m"] for r in rows}):
+        rm = sorted((r for r in rows if r["m"] == m), key=lambda r: r["seed"])
+        out[f"m{m}"] = {"m": m, "seeds": [r["seed"] for r in rm], "seconds": float(sum(r["seconds"] for r in rm))}
+        for when in ("before", "after"):
+            out[f"m{m}"][when] = {k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}
+                                  for k in METRICS for v in [[float(r[when][k]) for r in rm]]}
+    return out
 
 
 if __name__ == "__main__":
