@@ -22,6 +22,7 @@ def ledger(tmp_path_factory, request):
     mp.setattr(axonal, "TOY_JSON", str(d / "axonal_toy.json"))
     mp.setattr(ib_hebbian, "TOY_JSON", str(d / "ib_toy.json"))
     mp.setattr(ib_hebbian, "RESERVOIR_JSON", str(d / "ib_reservoir.json"))
+    mp.setattr(ib_hebbian, "DIGITS_JSON", str(d / "ib_digits.json"))
     request.addfinalizer(mp.undo)
     out = {}
     for paper in ("axonal", "ib_hebbian"):
@@ -61,7 +62,7 @@ def test_errata_show_as_differences(ledger):
 def test_training_claims_are_out_of_reach_without_their_tables(ledger):
     res, _, _ = ledger
     for k in ("axonal.toy.vad_gain", "ib_hebbian.toy.linear", "ib_hebbian.toy.xor", "ib_hebbian.toy.hsic_falls",
-              "ib_hebbian.reservoir"):
+              "ib_hebbian.reservoir", "ib_hebbian.mnist_digits"):
         assert res[k].status == "out of reach" and "python -m spynq.learning" in res[k].why, k
 
 
@@ -92,3 +93,29 @@ def test_training_claims_read_their_tables(ledger):
     r = evaluate(by_id["ib_hebbian.toy.xor"])
     assert r.status == "differs" and r.reproduced == pytest.approx(85.0)
     assert evaluate(by_id["ib_hebbian.toy.hsic_falls"]).status == "matches"
+    assert "rest / as a stream" not in r.note  # an older table without the evaluation modes still reads
+    tab["rule"]["modes"] = {m: {"acc": [0.9], "mean": 0.9, "std": 0.0} for m in ("rest", "stream", "steady")}
+    tab["bp"] = dict(tab["rule"], mean=1.0)
+    with open(ib_hebbian.TOY_JSON, "w") as f:
+        json.dump({"linear": tab, "xor": tab}, f)
+    r = evaluate(by_id["ib_hebbian.toy.linear"])
+    assert "back-propagation on the same net and stream: 100.0" in r.note and "rest / as a stream" in r.note
+
+
+def test_digits_stand_in_claim_reads_its_table(ledger):
+    _, _, _ = ledger
+    from spynq.learning import ib_hebbian
+
+    by_id = {c.id: c for c in claims.claims("ib_hebbian")}
+
+    def run(rule, bp):
+        with open(ib_hebbian.DIGITS_JSON, "w") as f:
+            json.dump({"rule": {"acc": [rule], "mean": rule, "std": 0.0}, "bp": {"acc": [bp], "mean": bp, "std": 0.0},
+                       "last_only": {"acc": [0.5], "mean": 0.5, "std": 0.0}, "settings": {"epochs": 25}}, f)
+        return evaluate(by_id["ib_hebbian.mnist_digits"])
+
+    assert run(0.93, 0.97).status == "matches"
+    assert run(0.93, 0.995).status == "matches"  # 6.5 points behind BP: within 7
+    r = run(0.90, 0.95)                      # below 91 %
+    assert r.status == "differs" and "digits" in r.why and "gap 5.0 points" in r.note
+    assert run(0.92, 0.995).status == "differs"  # 7.5 points behind BP

@@ -97,3 +97,87 @@ def test_toy_datasets():
     assert x.shape == (500, 2) and 0.3 < y.mean() < 0.7 and x.min() >= 0 and x.max() <= 1
     x, y = I.xor_task(500, 0)
     assert np.array_equal(y, ((np.round(x[:, 0]) + np.round(x[:, 1])) % 2).astype(int))  # noise 0.1 << 0.5
+
+
+def _net(seed=3, sizes=(2, 5, 3, 2)):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((o, i)), 0.3 * rng.standard_normal(o)) for i, o in zip(sizes[:-1], sizes[1:])]
+
+
+def test_evaluation_modes_settle_to_the_fixed_point_of_eq10():
+    """'steady' is z = relu(W z + b); a long hold from rest reaches it, the 20 ms hold
+    (4 tau_m) of Table 3 need not; the stream's first sample is the rest case."""
+    params = _net()
+    x = np.random.default_rng(5).random((40, 2))
+    cfg = I.IBConfig(hidden=(5, 3))
+    a = x
+    for W, b in params[:-1]:
+        a = np.maximum(a @ W.T + b, 0.0)
+    ss = np.argmax(a @ params[-1][0].T + params[-1][1], axis=1)
+    assert np.array_equal(I.evaluate(params, x, cfg, "steady")[0], ss)
+    long = I.IBConfig(hidden=(5, 3), steps=400)
+    assert np.array_equal(I.evaluate(params, x, long, "rest")[0], ss)
+    assert I.evaluate(params, x[:1], cfg, "stream")[0][0] == I.evaluate(params, x[:1], cfg, "rest")[0][0]
+    # static layers (the large experiments): one step with dt = tau_m is the fixed point
+    static = I.IBConfig(hidden=(5, 3), steps=1, tau_m=1.0, dt=1.0)
+    assert np.array_equal(I.evaluate(params, x, static, "rest")[0], ss)
+    with pytest.raises(I.SpynqValueError, match="mode"):
+        I.evaluate(params, x, cfg, "later")
+
+
+def test_bad_options_are_named():
+    for kw, word in (({"rule": "hebb"}, "rule"), ({"readout": "batch"}, "readout")):
+        with pytest.raises(I.SpynqValueError, match=word):
+            I.train("linear", I.IBConfig(epochs=1, **kw), progress=None)
+    with pytest.raises(I.SpynqValueError, match="task"):
+        I.train("mnist", I.IBConfig(epochs=1), progress=None)
+
+
+def test_bp_baseline_and_both_readouts_learn_the_linear_task():
+    """Two epochs each: the back-propagation baseline and the rule with either readout
+    rise well above chance (the toy table runs 25 epochs x 5 seeds)."""
+    for kw in ({"rule": "bp"}, {"readout": "sample"}, {"readout": "memory"}):
+        r = I.train("linear", I.IBConfig(hidden=(4,), epochs=2, seed=1, **kw), progress=None)
+        h = [e["test_acc"] for e in r["history"]]
+        assert h[-1] >= 0.65 and h[-1] >= h[0] + 0.2, (kw, h)
+        assert set(r["test_acc_modes"]) == set(I.EVAL_MODES)
+
+
+def test_digits_task_and_config():
+    x, y = I.digits_task(0)
+    assert x.shape == (1797, 64) and 0.0 <= x.min() and x.max() <= 1.0 and set(y) == set(range(10))
+    assert not np.array_equal(y, I.digits_task(1)[1])  # the seed orders the split
+    c = I.digits_config("bp")
+    assert c.hidden == (128, 64) and c.lr == 1e-3 and c.dt / c.tau_m == 1.0 and c.steps == 1
+    assert I.digits_config().lr == 1e-4
+
+
+def test_reservoir_rls_update_is_the_recursive_least_squares_step():
+    """The in-place (BLAS) update of P and W_o against the textbook formulas."""
+    res = I.Reservoir(n=40, n_in=6, n_out=3, seed=2)
+    ri, target = np.linspace(0, 1, 6), np.array([0.1, -0.2, 0.3])
+    for _ in range(3):
+        res.step(ri)
+    P0, Wo0, u0, r0 = res.P.copy(), res.Wo.copy(), res.u.copy(), res.r.copy()
+    ro = res.step(ri, target)
+    u = u0 + res.dt / res.tau_r * (-u0 + res.lam * res.Wr @ r0 + res.Wi @ ri)
+    r = np.tanh(u)
+    Pr = P0 @ r
+    c = 1 / (1 + r @ Pr)
+    np.testing.assert_allclose(res.P, P0 - c * np.outer(Pr, Pr), atol=1e-12)
+    np.testing.assert_allclose(res.Wo, Wo0 - c * np.outer(Wo0 @ r - target, Pr), atol=1e-12)
+    np.testing.assert_allclose(ro, Wo0 @ r, atol=1e-12)
+    # learn_every = 2: the readout changes on every second step only
+    res2 = I.Reservoir(n=40, n_in=6, n_out=3, seed=2, learn_every=2)
+    res2.step(ri, target)
+    assert not res2.Wo.any()
+    res2.step(ri, target)
+    assert res2.Wo.any()
+
+
+def test_reservoir_experiment_tiny():
+    r = I.reservoir_experiment(n=30, epochs=2, samples=20, steps=5)
+    assert len(r["per_epoch"]) == 2 and r["pred"].shape == r["true"].shape and r["pred"].shape[1] == 10
+    assert np.isfinite(r["corr"]) and np.isfinite(r["replay"][0])
+    # while learning, RLS fits the target it is shown better than chance
+    assert r["per_epoch"][-1][0] > 0.3

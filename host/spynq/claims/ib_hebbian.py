@@ -64,19 +64,50 @@ def _cached(task):
         return json.load(fh)[task]
 
 
+def _acc(r):
+    return f"{100 * r['mean']:.1f} +- {100 * r['std']:.1f} %"
+
+
 def _toy(task):
-    """Final test accuracy over 5 seeds at Table 3's settings, from the toy table that
-    `python -m spynq.learning.ib_hebbian toy` computes (too long for the ledger itself)."""
+    """Final test accuracy over the seeds of the toy table at Table 3's settings, from the
+    JSON `python -m spynq.learning.ib_hebbian toy` computes (too long for the ledger)."""
     def f():
         from ..learning import ib_hebbian as I
 
         r = _cached(task)
         a, b = r["rule"], r["last_only"]
-        return Measured(100 * a["mean"], f"{100 * a['mean']:.1f} +- {100 * a['std']:.1f} % test over "
-                                         f"{len(a['acc'])} seeds, 25 epochs (per seed {[round(100 * v) for v in a['acc']]}); "
-                                         f"only the last layer learning: {100 * b['mean']:.1f} +- {100 * b['std']:.1f} %; "
-                                         f"from {I.TOY_JSON}")
+        extra = []
+        if "modes" in a:
+            extra.append("the same nets read from rest / as a stream / at the fixed point of eq. 10: " + " / ".join(
+                _acc(a["modes"][m]) for m in ("rest", "stream", "steady")))
+        for name, what in (("rule_sample_ce", "the readout on the current sample's cross-entropy only"),
+                           ("bp", "back-propagation on the same net and stream")):
+            if name in r:
+                extra.append(f"{what}: {_acc(r[name])}" + (f" (fixed point {_acc(r[name]['modes']['steady'])})"
+                                                           if "modes" in r[name] else ""))
+        return Measured(100 * a["mean"], f"{_acc(a)} test (each sample from rest, 20 ms, the output averaged over "
+                                         f"the last 10 ms) over {len(a['acc'])} seeds, 25 epochs (per seed "
+                                         f"{[round(100 * v) for v in a['acc']]}); only the last layer learning: "
+                                         f"{_acc(b)}; " + "; ".join(extra) + f"; from {I.TOY_JSON}")
     return f
+
+
+def _digits():
+    """Table 4's MLP claim on the digits stand-in, from `python -m spynq.learning.ib_hebbian digits`."""
+    from ..learning import ib_hebbian as I
+    from .registry import OutOfReach
+
+    if not os.path.exists(I.DIGITS_JSON):
+        raise OutOfReach(f"not run yet: `python -m spynq.learning.ib_hebbian digits` (about 25 minutes here) writes "
+                         f"{I.DIGITS_JSON}, which this claim reads")
+    with open(I.DIGITS_JSON) as fh:
+        r = json.load(fh)
+    a, bp, lo = r["rule"], r["bp"], r["last_only"]
+    gap = 100 * (bp["mean"] - a["mean"])
+    return Measured(bool(a["mean"] > 0.91 and gap <= 7.0),
+                    f"sklearn digits (1500 train / 297 test, 64-128-64-10): the rule {_acc(a)}, BP {_acc(bp)} (gap "
+                    f"{gap:.1f} points), only the last layer {_acc(lo)}, over {len(a['acc'])} seeds, "
+                    f"{r['settings']['epochs']} epochs at Table 4's MNIST settings; from {I.DIGITS_JSON}")
 
 
 def _hsic_falls():
@@ -105,9 +136,15 @@ def _reservoir():
         raise OutOfReach(f"not run yet: `python -m spynq.learning.ib_hebbian reservoir` writes {I.RESERVOIR_JSON}")
     with open(I.RESERVOIR_JSON) as fh:
         r = json.load(fh)
+    during = ""
+    if "per_epoch" in r:
+        during = (f"; while learning (last pass) correlation {r['per_epoch'][-1][0]:.3f}, NRMSE "
+                  f"{r['per_epoch'][-1][1]:.3f}; the training samples replayed with learning off "
+                  f"{r['replay'][0]:.3f} / {r['replay'][1]:.3f}; RLS every {r.get('learn_every', 1)} steps")
     return Measured(bool(r["corr"] > 0.9), f"test correlation of predicted and true xi {r['corr']:.3f}, NRMSE "
                                            f"{r['nrmse']:.3f} ({r['neurons']} neurons, {r['samples']} sklearn digits "
-                                           f"x {r['epochs']} passes, {r['samples']} new test samples, learning off)")
+                                           f"x {r['epochs']} passes, {r['samples']} new test samples, learning off)"
+                                           + during)
 
 
 def claims() -> list:
@@ -120,13 +157,18 @@ def claims() -> list:
                                          "approximation the rule is built on"),
         Claim("ib_hebbian.toy.linear", PAPER, "Sec. 3.2, Fig. 4", "linearly separable task, 1 hidden layer of 4: "
               "nearly 100 % test accuracy", 100.0, tol=3.0, unit="%", compute=_toy("linear"),
-              why_differs="measured with eq. 7 and eq. 10 as printed (no LayerNorm, eq. 4's kernel, exact xi from "
-                          "the N-sample buffer); the authors' code differs (LayerNorm, sigma scaled by sqrt(dim), "
-                          "factor-2 kernel) and the separating line, noise and init are ours"),
+              why_differs="eq. 7 and eq. 10 as printed (no LayerNorm, eq. 4's kernel, exact xi from the N-sample "
+                          "buffer); the hidden code the rule learns is linearly separable (an offline logistic "
+                          "readout on it: 100 %) and the net reaches 96-99 % at eq. 10's fixed point, but a 20 ms "
+                          "hold from rest is 4 tau_m: the two cascaded leaky layers have not settled, and the "
+                          "readout's bias leads the lagging hidden drive. The separating line, init and the "
+                          "readout's memory-window cross-entropy (the authors' code) are our choices"),
         Claim("ib_hebbian.toy.xor", PAPER, "Sec. 3.2, Fig. 4", "noisy XOR, hidden layers of 10 and 4: nearly 100 % "
               "test accuracy", 100.0, tol=3.0, unit="%", compute=_toy("xor"),
-              why_differs="as for the linear task: the printed rule and neuron at Table 3's settings; the cluster "
-                          "noise (sd 0.1), init and the readout's cross-entropy step are our choices"),
+              why_differs="the hidden layers limit it (back-propagation on the same net, stream and hold reaches "
+                          "~100 %): at gamma = 10 every c_p of eq. 7 is about -gamma/2, nearly the same for every "
+                          "sample, so the diagonal rule mostly spreads the hidden codes apart and carries little "
+                          "label information; cluster noise (sd 0.1) and init are ours"),
         Claim("ib_hebbian.toy.hsic_falls", PAPER, "Sec. 3.2, Fig. 4 right", "the HSIC bottleneck (eq. 5) decreases "
               "in every layer during training", True, compute=_hsic_falls,
               why_differs="the rule descends the diagonal approximation; at gamma = 10 every c_p is negative (-5.8 "
@@ -134,10 +176,17 @@ def claims() -> list:
                           "trace-form L_HSIC need not fall"),
         Claim("ib_hebbian.reservoir", PAPER, "Sec. 3.1, Fig. 3", "a reservoir trained with FORCE computes xi closely "
               "and keeps doing so after learning stops (here: test correlation > 0.9)", True, compute=_reservoir,
-              why_differs="a smaller reservoir than the paper's 2,000 neurons; its input and feedback scales are not "
-                          "given (ours: inputs U(-0.1, 0.1), no feedback)"),
+              why_differs="the predicted xi does not track the true one on new samples: xi depends on the last "
+                          "N = 10 samples (200 ms of 84-dimensional input), beyond what the reservoir holds; the "
+                          "input and feedback scales are not given (ours: inputs U(-0.1, 0.1), no feedback)"),
         Claim("ib_hebbian.mnist", PAPER, "Sec. 3.3, Fig. 5", "MNIST MLP above 91 % (within 7 % of BP)", 91.0, unit="%",
-              out_of_reach=BIG),
+              out_of_reach="MNIST is a download (ib_hebbian.mnist_digits runs the sklearn-digits stand-in)"),
+        Claim("ib_hebbian.mnist_digits", PAPER, "Sec. 3.3, Fig. 5, Table 4 (stand-in)", "the FC(128)-FC(64)-FC(10) "
+              "MLP trained by the rule is above 91 % and within 7 points of BP (here on sklearn's 8x8 digits, the "
+              "stand-in for MNIST)", True, compute=_digits,
+              why_differs="sklearn digits (1,797 8x8 images, 1,500 for training), not MNIST (60,000 28x28): "
+                          "Table 4's MNIST settings (N = 8, gamma = 2, sigma_x 0.5 on 64 rather than 784 inputs) were "
+                          "tuned for MNIST; fewer seeds than the paper's 30"),
         Claim("ib_hebbian.cifar", PAPER, "Sec. 3.3, Fig. 5", "CIFAR-10 CNN about 61 % (39 % training the last layer "
               "only)", 61.0, unit="%", out_of_reach=BIG),
         Claim("ib_hebbian.memory", PAPER, "Sec. 3.4, Fig. 6", "CIFAR-10 accuracy grows logarithmically with the "
