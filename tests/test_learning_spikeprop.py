@@ -169,3 +169,64 @@ def test_xor_spike_times():
     out = sp.train(cfg, data, seed=1)
     assert out["history"]["loss"][-1] < 0.2 * out["history"]["loss"][0]
     assert sp.xor_correct(cfg, out["params"], data) == 4
+
+
+def test_deadline_outputs_only_err_when_early():
+    """nt_deadline (ours): a non-target output is wrong only if it fires before t_nt; silent
+    or later costs nothing (no jump in E at the silence boundary), and the gradient with
+    these errors is still the gradient of the loss (central differences)."""
+    cfg, p, x, _ = _tiny()
+    ts, (vmax, tpk) = sp.forward(cfg, p, x)
+    t = ts[2]
+    assert np.isfinite(t).all()
+    # output 0 targeted 1 ms late, output 1 a deadline: 1 ms after its spike (an error), 1 ms
+    # before it (none)
+    d = np.stack([t[:, 0] + 1.0, np.where([True, False, True], t[:, 1] + 1.0, t[:, 1] - 1.0)], 1)
+    late_ok = np.zeros_like(d, bool)
+    late_ok[:, 1] = True
+    g, _ = sp.errors(cfg, t, vmax, tpk, d, late_ok)
+    np.testing.assert_allclose(g[:, 0], -1.0, atol=1e-12)
+    np.testing.assert_allclose(g[:, 1], [-1.0, 0.0, -1.0], atol=1e-12)
+    silent = np.where([[False, True]] * 3, np.inf, t)
+    assert sp.errors(cfg, silent, vmax, tpk, d, late_ok)[0][:, 1].tolist() == [0.0, 0.0, 0.0]
+    _, dW, _, _ = sp.gradients(cfg, p, x, d, late_ok)
+    h = 1e-6
+    for idx in np.ndindex(p["W"][0].shape):
+        q = {"W": [w.copy() for w in p["W"]], "D": p["D"]}
+        q["W"][0][idx] += h
+        ep = sp.loss(cfg, q, x, d, late_ok)
+        q["W"][0][idx] -= 2 * h
+        num = (ep - sp.loss(cfg, q, x, d, late_ok)) / (2 * h)
+        assert abs(num - dW[0][idx]) < 1e-5 * max(1.0, abs(num))
+
+
+def test_sgd_is_plain_gradient_descent_and_options_are_checked():
+    """The default optimiser is eqs. 5/7's p -= eta dE/dp (one step, by hand); bad names are
+    rejected naming the value."""
+    cfg = sp.config("iris", epochs=1, batch=75, learn_delays=True, revive=0.0)
+    assert cfg.optimizer == "sgd"
+    data = sp.dataset("iris", 2)
+    p0 = sp.init(cfg, 2)
+    desired = sp.class_targets(cfg, data["y_train"], 3)
+    _, dW, dD, _ = sp.gradients(cfg, p0, data["x_train"], desired, desired != cfg.t_d)
+    out = sp.train(cfg, {"x_train": data["x_train"], "y_train": data["y_train"]}, seed=2, params=sp.init(cfg, 2))
+    for l in range(2):
+        np.testing.assert_allclose(out["params"]["W"][l], p0["W"][l] - cfg.lr_w * dW[l] / 75, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(out["params"]["D"][l], np.clip(p0["D"][l] - cfg.lr_d * dD[l] / 75, 0, cfg.d_max),
+                                   rtol=0, atol=1e-12)
+    from spynq.errors import SpynqValueError
+
+    with pytest.raises(SpynqValueError, match="rmsprop"):
+        sp.train(sp.replace(cfg, optimizer="rmsprop"), data)
+    with pytest.raises(SpynqValueError, match="median"):
+        sp.dataset("cancer", 0, features="median")
+
+
+def test_wdbc_attribute_groups():
+    """The 'worst' group (default) and the 'mean' group are different columns of WDBC with
+    the same split; each encodes 10 attributes x 6 fields + 1."""
+    a, b = sp.dataset("cancer", 0), sp.dataset("cancer", 0, features="mean")
+    assert sp.DATA["cancer"]["features"] == "worst"
+    assert a["x_train"].shape == b["x_train"].shape == (285, 61)
+    np.testing.assert_array_equal(a["y_train"], b["y_train"])
+    assert not np.array_equal(a["x_train"], b["x_train"])
