@@ -143,6 +143,13 @@ def _training():
                              f"sparsity {r['before']['sparsity']:.3f} -> {r['after']['sparsity']:.3f}, incoherence "
                              f"5/10 % {r['after']['incoherence_5']:.3f}/{r['after']['incoherence_10']:.3f}"
                              for r in rows)
+            if len(rows) > 2:  # several seeds: the mean +- std per m, not every row
+                W_ = _w()
+                desc = "; ".join(
+                    f"m={st['m']} over seeds {st['seeds']}: " + ", ".join(
+                        f"{k} {st['before'][k]['mean']:.3f} -> {st['after'][k]['mean']:.3f} +- "
+                        f"{st['after'][k]['std']:.3f}" for k in ("rms", "sparsity", "incoherence_5", "incoherence_10"))
+                    for st in W_.seed_stats(s).values())
             return Measured(bool(ok), f"cached `python -m spynq.learning.wtcrl` runs ({CACHE}): {desc}")
     p = W.Params()
     Xtr, Xte = W.digit_patches()
