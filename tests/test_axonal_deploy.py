@@ -184,3 +184,18 @@ def test_fit_reset_improves_count_agreement_over_the_plain_subtract_reset():
     o, _ = seq.apply(q, xs)
     plain = D.count_agreement(rec["fc0"]["s"], o)
     assert maps[0].fit_score >= plain and maps[0].fit_score > 0.5
+
+
+def test_scale_keeps_bias_neurons_in_range():
+    """Small weights let the weight bound alone pick a large g; the bias neurons' states
+    (about g theta / (1 - a)^2) must still fit Q7.16: the export succeeds and golden
+    reports no saturation."""
+    net, p = tiny(7, bias=1.0)
+    for k in ("fc0", "fc1", "out"):
+        p[k]["w"] = p[k]["w"] * 0.15
+    x = rasters(8, rate=0.4)
+    e = D.export(net, p, x, maps=SUBTRACT)
+    assert e.report.bias_input
+    g = backends.run(e.lif, e.rasters(x), backend="golden")
+    assert not np.any(np.concatenate(g.layer_status))
+    assert g.counts[-1][:, -1].min() == x.shape[1]  # the bias neuron fires at every step
