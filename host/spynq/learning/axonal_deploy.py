@@ -275,10 +275,15 @@ def fit_reset(net, params, x_calib, delays, psp, refractory_grid=REFRACTORY_GRID
     return out
 
 
+def _bias_weight(theta: float, m: LayerMap, psp: dict) -> float:
+    """A bias neuron's input weight at g = 1 (deploy.bias_weight without its margin)."""
+    return theta * (1.0 + (abs(psp["alpha"] * m.v_reset) if m.reset == "zero" else 0.0))
+
+
 def _bias_state(theta: float, m: LayerMap, psp: dict) -> float:
     """The largest state of a layer's bias neuron at g = 1 (deploy.bias_weight's estimate,
     without its 2^-8 margin): linear in g."""
-    w_b = theta * (1.0 + (abs(psp["alpha"] * m.v_reset) if m.reset == "zero" else 0.0))
+    w_b = _bias_weight(theta, m, psp)
     u = w_b / (1.0 - psp["beta"])
     v = abs(m.v_reset) * theta + u if m.reset == "zero" else (u - theta) / (1.0 - psp["alpha"]) + theta
     return max(u, v)
@@ -308,8 +313,10 @@ def export(net: A.AxonalSNN, params: dict, x_calib, *, clip_delays: bool = False
                               initial=0.0)) for nm in _names(net))
         w1 = max(float(np.max(np.abs(psp["scale"] * np.asarray(params[nm]["w"], float)))) for nm in _names(net))
         scale = min(deploy.W_MAX / w1, STATE_LIMIT / max(st, net.theta))
-        if use_bias:  # a bias neuron's own state (deploy.bias_weight) grows with g too
-            scale = min(scale, 0.95 * STATE_LIMIT / max(_bias_state(net.theta, m, psp) for m in maps))
+        if use_bias:  # a bias neuron's input weight and state (deploy.bias_weight) grow with g too
+            w_b = max(_bias_weight(net.theta, m, psp) for m in maps)
+            scale = min(scale, 0.99 * deploy.W_MAX / w_b,
+                        0.95 * STATE_LIMIT / max(_bias_state(net.theta, m, psp) for m in maps))
     seq, q = _sequential(_names(net), net.theta, params, maps, delays, float(scale), psp, use_bias)
     lif, report = deploy.to_lif_network(seq, q)
     info = {"psp": psp, "delays_clipped": clipped, "max_delay": int(max(int(d.max()) for d in delays)),
