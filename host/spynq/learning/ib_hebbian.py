@@ -380,7 +380,10 @@ def train(task: str = "xor", cfg: IBConfig | None = None, progress=print):
         raise SpynqValueError(f"rule {cfg.rule!r}: choose ib or bp")
     if cfg.readout not in ("sample", "memory"):
         raise SpynqValueError(f"readout {cfg.readout!r}: choose sample or memory")
-    x, y = digits_task(cfg.seed) if task == "digits" else (xor_task if task == "xor" else linear_task)(1000, seed=cfg.seed)
+    if task == "digits":
+        x, y = digits_task(cfg.seed)
+    else:
+        x, y = (xor_task if task == "xor" else linear_task)(1000, seed=cfg.seed)
     xtr, ytr, xte, yte = x[:-cfg.n_test], y[:-cfg.n_test], x[-cfg.n_test:], y[-cfg.n_test:]
     params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in init_params(x.shape[1], cfg, cfg.seed)]
     zeros = [(jnp.zeros_like(W), jnp.zeros_like(b)) for W, b in params]
@@ -431,7 +434,8 @@ def seeds_table(task: str, seeds=range(5), epochs: int = 25, progress=None, **ov
         r = train(task, IBConfig(**base), progress=progress)
         accs.append(r["test_acc"])
         hs.append([r["history"][1]["l_hsic"], r["history"][-1]["l_hsic"]])
-        curves.append({"l_hsic": [h["l_hsic"] for h in r["history"]], "test_acc": [h["test_acc"] for h in r["history"]]})
+        curves.append({"l_hsic": [h["l_hsic"] for h in r["history"]],
+                       "test_acc": [h["test_acc"] for h in r["history"]]})
         for m, v in r["test_acc_modes"].items():
             modes[m].append(v)
     a = np.asarray(accs)
@@ -481,7 +485,8 @@ class Reservoir:
         """One dt: returns the readout r_o; learns toward `target` (xi) when given."""
         ro = self.Wo @ self.r
         # lam * (W_r r), not (lam * W_r) r: the latter builds an n x n array every step
-        self.u = self.u + self.dt / self.tau_r * (-self.u + self.lam * (self.Wr @ self.r) + self.Wi @ ri + self.Wfb @ ro)
+        drive = self.lam * (self.Wr @ self.r) + self.Wi @ ri + self.Wfb @ ro
+        self.u = self.u + self.dt / self.tau_r * (-self.u + drive)
         self.r = np.tanh(self.u)
         ro = self.Wo @ self.r
         self.t += 1
@@ -619,7 +624,8 @@ def toy_table(seeds=range(5), epochs: int = 25, out: str | None = TOY_JSON, prog
             if progress:
                 progress(f"{task:6s} {name:14s} test accuracy {100 * r['mean']:.1f} +- {100 * r['std']:.1f} % "
                          f"over {len(r['acc'])} seeds ({r['seconds']:.0f} s): {[round(100 * a) for a in r['acc']]}; "
-                         + ", ".join(f"{m} {100 * v['mean']:.1f} +- {100 * v['std']:.1f}" for m, v in r["modes"].items()))
+                         + ", ".join(f"{m} {100 * v['mean']:.1f} +- {100 * v['std']:.1f}"
+                                     for m, v in r["modes"].items()))
     res["settings"] = {"seeds": list(seeds), "epochs": epochs, "N": 64, "gamma": 10, "sigma": [0.3, 0.25, 2.0],
                        "lr": 1e-4, "variants": {n: kw for n, kw in variants}}
     if out:
