@@ -19,6 +19,7 @@ MODELS: dict[str, str] = {
     # name: module (relative to this package); each helper adds its own lines
     "oli": "oli", "aia": "aia", "dalif": "dalif", "lnm": "lnm", "lif_baseline": "lif_baseline",
     "stca": "stca", "bidl_convlif": "bidl_convlif", "bidl_liaf": "bidl_liaf",
+    "oli_snn": "oli_snn",
 }
 
 

@@ -29,9 +29,10 @@ the SNM step (W, b) and the OM step (the Oli parameters). The chain over O_1 .. 
 within the OM step is not reproduced (all M Olis update together).
 
 Oli-SNN is a spiking transformer (Spikformer / QKFormer / SpikingResformer) with its LIF
-layers replaced by Oli-L; scaled to run here it is a two-layer Oli-L network (the
-transformer backbone, SPS / SSA / CPEG, is not built). Task: the synthetic temporal-order
-task, where time-varying weights matter.
+layers replaced by Oli-L: that is spynq.nn.models.oli_snn ("oli_snn", Spikformer's
+backbone from spynq.nn.transformer, whose synapses reuse this module's OliModulator). This
+model ("oli") is the two-layer FC Oli-L network on the synthetic temporal-order task,
+where time-varying weights matter.
 """
 from __future__ import annotations
 
@@ -53,20 +54,22 @@ DEFAULTS = {"epochs": 12, "lr": 5e-3, "batch": 64, "T": 8, "loss": "ce", "optimi
 LAMBDA = 5e-4  # the diversity coefficient lambda (Implementation Details)
 
 
-class OliLIF(LIF):
-    """An Oli-L layer: a Linear synapse with Oli-modulated time-varying weights and the
-    LIF neuron with Oli potential feedback (module docstring). precomputed=True: the
-    inference form, parameters w_t (T, n_out, n_in), c_t (T, n_out), b only."""
+class OliModulator:
+    """The Oli of one weight W (n_out x fan-in; a conv kernel (c_out, c_in, k, k) is read
+    with its fan-in flattened C-order, (c_in, k, k)): the G / LSTM / heads of the module
+    docstring, giving the modulations A (T, M, n_out), c (T, M, n_out), the timed weights
+    W_t (T, *W.shape) and c_t (T, n_out). Shared by OliLIF (its own Linear) and the
+    transformer's Oli synapses (spynq.nn.models.oli_snn). Keys: the Oli's own parameters
+    next to the weight "w" of the layer it modulates."""
 
     OLI_KEYS = ("fc_w", "fc_b", "pos", "att_q", "att_k", "att_v", "ha_w", "ha_b", "hc_w", "hc_b")
 
-    def __init__(self, n_in: int, n_out: int, T: int, *, groups: int = 4, oli_hidden: int = 8, lstm_layers: int = 4,
-                 attention: bool = True, precomputed: bool = False, tau: float = 2.0, **kw):
-        super().__init__(tau=tau, **kw)
+    def _setup_oli(self, n_in: int, n_out: int, T: int, groups: int, oli_hidden: int, lstm_layers: int,
+                   attention: bool, precomputed: bool, what: str = "OliLIF"):
         self.n_in, self.n_out, self.T = int(n_in), int(n_out), int(T)
         self.M, self.H, self.L = int(groups), int(oli_hidden), int(lstm_layers)
         if not 1 <= self.M <= self.n_in:
-            raise SpynqValueError(f"OliLIF: {groups} groups for {n_in} inputs")
+            raise SpynqValueError(f"{what}: {groups} groups for {n_in} inputs")
         self.attention = bool(attention)
         self.precomputed = bool(precomputed)
         E = np.zeros((self.n_in, self.M))  # one-hot group of each input: the masks e_k as columns
@@ -74,18 +77,9 @@ class OliLIF(LIF):
             E[idx, k] = 1.0
         self.E = E
 
-    # -------------------------------------------------------------- parameters
-    def init(self, rng):
-        p = super().init(rng)
-        b = 1.0 / math.sqrt(self.n_in)
-        w = rng.uniform(-b, b, (self.n_out, self.n_in))
-        p["b"] = rng.uniform(-b, b, (self.n_out,))
+    def _init_oli(self, rng, p: dict) -> dict:
+        """Adds the Oli's parameters to p (drawn from rng after the weight's)."""
         M, H, N = self.M, self.H, self.n_out
-        if self.precomputed:
-            p["w_t"] = np.repeat(w[None], self.T, axis=0)
-            p["c_t"] = np.ones((self.T, N))
-            return p
-        p["w"] = w
         s = 1.0 / math.sqrt(H)
         p["fc_w"] = rng.normal(0.0, 1.0, (M, H, N))  # unit scale: the descriptors (group means of W) are small
         p["fc_b"] = np.zeros((M, H))
@@ -108,6 +102,8 @@ class OliLIF(LIF):
     def oli(self, p, xp):
         """The modulation sequences: A (T, M, n_out), c (T, M, n_out)."""
         W = p["w"]
+        if W.ndim != 2:  # a conv kernel: its fan-in flattened (c_in, k, k)
+            W = xp.reshape(W, (self.n_out, self.n_in))
         cnt = self.E.sum(axis=0)
         d = (W @ xp.asarray(self.E / cnt)).T  # (M, n_out): mean over each group's fan-in
         g = xp.tanh(xp.einsum("mhn,mn->mh", p["fc_w"], d) + p["fc_b"])
@@ -165,20 +161,15 @@ class OliLIF(LIF):
             Cv.append(cv)
         return xp.stack(A), xp.stack(Cv)
 
-    def timed(self, p, xp, with_a: bool = False):
-        """(W_t (T, n_out, n_in), c_t (T, n_out)) of this layer's parameters (with_a: and
-        the modulations A (T, M, n_out), None when precomputed)."""
-        if self.precomputed:
-            return (p["w_t"], p["c_t"], None) if with_a else (p["w_t"], p["c_t"])
+    def modulated(self, p, xp):
+        """(W_t (T, *w.shape), c_t (T, n_out), A (T, M, n_out)) of the online Oli: the masked
+        sum U of A_{t,k(i)} (.) W on the weight branch, the mean of c_{t,k} on the potential's."""
         A, Cv = self.oli(p, xp)
+        W = p["w"]
         gain = xp.einsum("tmn,im->tni", A, xp.asarray(self.E))  # A_{t,k(i)} per weight: the masked sum U
-        out = (p["w"][None] * gain, xp.mean(Cv, axis=1))
-        return out + (A,) if with_a else out
-
-    def precompute(self, p) -> dict:
-        """This layer's inference parameters (numpy): v_th, tau, b, w_t, c_t."""
-        w_t, c_t = self.timed(p, np)
-        return {"v_th": p["v_th"], "tau": p["tau"], "b": p["b"], "w_t": np.asarray(w_t), "c_t": np.asarray(c_t)}
+        if W.ndim != 2:
+            gain = xp.reshape(gain, (self.T,) + tuple(W.shape))
+        return W[None] * gain, xp.mean(Cv, axis=1), A
 
     def l_reg(self, p, xp, A=None):
         """Eq.13: -sum_k sum_{t>=2} sum_j F_{t-1} log(F_{t-1} / F_t), F = softmax_j(A_{t,k})
@@ -190,7 +181,11 @@ class OliLIF(LIF):
         F = xp.exp(logF)
         return -xp.sum(F[:-1] * (logF[:-1] - logF[1:]))
 
-    # -------------------------------------------------------------- the step
+
+class OliPotential(LIF):
+    """LIF with the Oli's potential feedback: vhat = c (.) v before the charge, c the
+    step's c_t, passed to ``step`` as the extra parameter "_c"."""
+
     def values(self, p, xp, ndim):
         q = super().values(p, xp, ndim)
         q["c"] = p["_c"]
@@ -200,6 +195,44 @@ class OliLIF(LIF):
         vhat = q["c"] * v
         return vhat + (x - (vhat - self._vr())) / q["tau"]
 
+
+class OliLIF(OliModulator, OliPotential):
+    """An Oli-L layer: a Linear synapse with Oli-modulated time-varying weights and the
+    LIF neuron with Oli potential feedback (module docstring). precomputed=True: the
+    inference form, parameters w_t (T, n_out, n_in), c_t (T, n_out), b only."""
+
+    def __init__(self, n_in: int, n_out: int, T: int, *, groups: int = 4, oli_hidden: int = 8, lstm_layers: int = 4,
+                 attention: bool = True, precomputed: bool = False, tau: float = 2.0, **kw):
+        super().__init__(tau=tau, **kw)
+        self._setup_oli(n_in, n_out, T, groups, oli_hidden, lstm_layers, attention, precomputed)
+
+    # -------------------------------------------------------------- parameters
+    def init(self, rng):
+        p = super().init(rng)
+        b = 1.0 / math.sqrt(self.n_in)
+        w = rng.uniform(-b, b, (self.n_out, self.n_in))
+        p["b"] = rng.uniform(-b, b, (self.n_out,))
+        if self.precomputed:
+            p["w_t"] = np.repeat(w[None], self.T, axis=0)
+            p["c_t"] = np.ones((self.T, self.n_out))
+            return p
+        p["w"] = w
+        return self._init_oli(rng, p)
+
+    def timed(self, p, xp, with_a: bool = False):
+        """(W_t (T, n_out, n_in), c_t (T, n_out)) of this layer's parameters (with_a: and
+        the modulations A (T, M, n_out), None when precomputed)."""
+        if self.precomputed:
+            return (p["w_t"], p["c_t"], None) if with_a else (p["w_t"], p["c_t"])
+        w_t, c_t, A = self.modulated(p, xp)
+        return (w_t, c_t, A) if with_a else (w_t, c_t)
+
+    def precompute(self, p) -> dict:
+        """This layer's inference parameters (numpy): v_th, tau, b, w_t, c_t."""
+        w_t, c_t = self.timed(p, np)
+        return {"v_th": p["v_th"], "tau": p["tau"], "b": p["b"], "w_t": np.asarray(w_t), "c_t": np.asarray(c_t)}
+
+    # -------------------------------------------------------------- the step
     def _neuron(self, p, state, x, c, ctx):
         return LIF.step(self, dict(p, _c=c), state, x, ctx)
 
@@ -254,7 +287,7 @@ class OliNet(nn.Sequential):
     lam = LAMBDA
 
     def oli_layers(self):
-        return [l for l in self.layers if isinstance(l, OliLIF) and not l.precomputed]
+        return [l for l in self.layers if isinstance(l, OliModulator) and not l.precomputed]
 
     def regularizer(self, params, aux, xp):
         """lambda L_reg (Eq.13-14), from the modulations the forward recorded."""
@@ -265,7 +298,7 @@ class OliNet(nn.Sequential):
         snm, om = {}, {}
         for l in self.layers:
             keys = list(params[l.name])
-            oli = set(l.oli_keys()) if isinstance(l, OliLIF) and not l.precomputed else set()
+            oli = set(l.oli_keys()) if isinstance(l, OliModulator) and not l.precomputed else set()
             snm[l.name] = {k: k not in oli for k in keys}
             om[l.name] = {k: k in oli for k in keys}
         return [snm, om]
