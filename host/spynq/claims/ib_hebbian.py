@@ -178,7 +178,8 @@ def claims() -> list:
               "nearly 100 % test accuracy", 100.0, tol=3.0, unit="%", compute=_toy("linear"),
               why_differs="eq. 7 and eq. 10 as printed (no LayerNorm, eq. 4's kernel, exact xi from the N-sample "
                           "buffer); the hidden code the rule learns is linearly separable (an offline logistic "
-                          "readout on it: 100 %) and the net reaches 96-99 % at eq. 10's fixed point, but a 20 ms "
+                          "readout on it: 100 % on seeds 0-2) and the same nets score higher at eq. 10's fixed "
+                          "point (the note), but a 20 ms "
                           "hold from rest is 4 tau_m: the two cascaded leaky layers have not settled, and the "
                           "readout's bias leads the lagging hidden drive. The separating line, init and the "
                           "readout's memory-window cross-entropy (the authors' code) are our choices"),
