@@ -167,6 +167,35 @@ def _csm_asm():
     return Measured(bool(same), f"[T, B, C, H, W] input, {int(sa.sum())} spikes; per-channel values all equal")
 
 
+def _lifplus_default():
+    """B4: LIF+ with every stage at its default (CUB input, no refractory, naive
+    initiation, trigger and decay) against nn.BIDL, bitwise, in four settings: the
+    reference code's defaults, a hard reset to V_reset != 0 with other alpha / beta, the
+    soft reset (RMP), and per-channel (CSM) parameters on [T, B, C, H, W] inputs."""
+    from .. import nn
+    from ..nn import Param
+    from ..nn.neurons import LIFPlus
+
+    ch = 3
+    csm = lambda: dict(alpha=Param(value=0.4, per="channel"), beta=Param(value=0.02, per="channel"),  # noqa: E731
+                       v_th=Param(value=0.6, per="channel"), channels=ch)
+    cases = [({}, C.inputs(11)), (dict(alpha=0.75, beta=0.125, v_reset=-0.25), C.inputs(12)),
+             (dict(reset="soft"), C.inputs(13)),
+             ("csm", C.inputs(14, N=ch * 16).reshape(C.T_STEPS, C.BATCH, ch, 4, 4))]
+    spikes, worst, same = 0, 0.0, True
+    for kw, xs in cases:
+        a, b = (LIFPlus(**csm()), nn.BIDL(**csm())) if kw == "csm" else (LIFPlus(**kw), nn.BIDL(**kw))
+        sa, ha, va = C.run_layer(a, xs)
+        sb, hb, vb = C.run_layer(b, xs)
+        same = same and all(np.array_equal(u, w) for u, w in ((sa, sb), (ha, hb), (va, vb)))
+        worst = max(worst, float(np.max(np.abs(va - vb))))
+        spikes += int(sa.sum())
+    return Measured(bool(same) and spikes > 0, f"{len(cases)} settings (reference defaults, hard reset to -0.25, "
+                                               f"RMP, CSM conv maps): spikes, h and v bitwise equal ({spikes} spikes, "
+                                               f"max |dv| = {worst:g}); the reference code's own default integrates "
+                                               "otherwise (spynq.nn.neurons.LIFPlus)")
+
+
 # -- R-STDP (Sec. 5.3, note 6.5 / 6.7 B10, B11) on spynq.nn.rstdp
 
 
@@ -304,8 +333,7 @@ def claims() -> list:
         Claim("bidl.csm_asm", PAPER, "Sec. 2.1", "channel sharing (CSM) with equal values reproduces all sharing "
               "(ASM)", True, compute=_csm_asm),
         Claim("bidl.lifplus", PAPER, "Sec. 3.1.1, Table 4", "LIF+ all default (A..E = 0) is equivalent to LIF", True,
-              out_of_reach="LIF+ is not in spynq.nn: its five stages are defined only in Lee et al. 2018 and the "
-                           "reference code, not in the paper"),
+              compute=_lifplus_default),
         Claim("bidl.rstdp.population", PAPER, "Sec. 5.3", "R-STDP on the last FCLIF layer: 7 neurons x 11 classes = "
               "77 population outputs", 77, compute=_rstdp_population),
         Claim("bidl.rstdp.trace", PAPER, "Eq.12-13 (note B10)", "an isolated pre spike: t_in = eta theta^(t - t0), "

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import SpynqValueError
 from .base import Ctx, Layer
-from .ops import avg_pool2d, conv2d, max_pool2d, stop_gradient
+from .ops import avg_pool2d, conv2d, is_jax, max_pool2d, stop_gradient
 
 
 def _uniform(rng, bound, shape):
@@ -196,3 +196,58 @@ class TemporalAggregate(Layer):
             return x, None
         acc, n = (x, 1) if state is None else (state[0] + x, state[1] + 1)
         return (acc / n if self.mode == "mean" else acc), (acc, n)
+
+
+class BatchNormTT(BatchNorm):
+    """Per-timestep BN (BNTT, Kim & Panda 2021; TEBN's per-step form): BatchNorm over the
+    channel axis with separate statistics and affine parameters for each of the T steps
+    (params gamma / beta / mean / var of shape (T, C)). Step t runs BatchNorm on step t's
+    batch with row t: train mode normalises by step t's batch statistics and updates row
+    t of the running statistics; eval uses row t. Over a sequence it runs step by step
+    even with merge_time (T*B merged would mix the steps' statistics). The review's
+    point (Sec. 3.1.3): at inference this folds into T weight sets (``fold``), not one."""
+
+    def __init__(self, channels: int, steps: int, eps: float = 1e-5, momentum: float = 0.1,
+                 name: str | None = None):
+        super().__init__(channels, eps, momentum, name)
+        if int(steps) < 1:
+            raise SpynqValueError(f"BatchNormTT steps={steps}: needs at least 1")
+        self.steps = int(steps)
+
+    def init(self, rng):
+        return {k: np.tile(v, (self.steps, 1)) for k, v in super().init(rng).items()}
+
+    def seq(self, p, xs, ctx):
+        if xs.shape[0] != self.steps:
+            raise SpynqValueError(f"BatchNormTT({self.channels}, steps={self.steps}): a sequence of "
+                                  f"{xs.shape[0]} steps")
+        ys = []
+        for t in range(xs.shape[0]):
+            ctx.t = t
+            ys.append(self.forward(p, xs[t], ctx))
+        return ctx.xp.stack(ys)
+
+    def forward(self, p, x, ctx):
+        t = ctx.t
+        if t is None or not 0 <= t < self.steps:
+            raise SpynqValueError(f"BatchNormTT({self.channels}, steps={self.steps}): step {t}, wants 0..{self.steps - 1}")
+        prev = ctx.updates.get(self.name)
+        y = super().forward({k: v[t] for k, v in p.items()}, x, ctx)
+        if ctx.train:  # row t of the (T, C) running statistics; the other rows as before
+            xp, row = ctx.xp, ctx.updates[self.name]
+            base = prev if prev is not None else {"mean": p["mean"], "var": p["var"]}
+            ctx.updates[self.name] = {k: _set_row(base[k], t, row[k], xp) for k in ("mean", "var")}
+        return y
+
+    def fold(self, syn: dict, bn: dict) -> list:
+        """The preceding Linear / Conv2d params folded with each step's eval-mode BN: T
+        weight sets (step t's input goes through set t)."""
+        return [fold_bn(syn, {k: np.asarray(v)[t] for k, v in bn.items()}, self.eps) for t in range(self.steps)]
+
+
+def _set_row(a, t, row, xp):
+    if is_jax(xp):
+        return a.at[t].set(row)
+    out = np.array(a, copy=True)
+    out[t] = row
+    return out

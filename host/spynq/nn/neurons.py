@@ -21,9 +21,12 @@ Charge rules:
     AIA    h = lam v + f(x), the reset (1 - o) applied before the leak (AIA Eq.3)
     BIDL   h = v + x; leak v = alpha r + beta                  (BIDL Eq.6-10: integrate, fire, reset, leak)
     LNM    h = v + P(v) + g x, P(v) = sum_k c_k v^k            (placeholder, note section 4)
+    LIFPlus BIDL's procedure with LIF+'s optional stages (several state variables; its docstring)
 v_rest defaults to v_reset under a hard reset and to 0 otherwise (SpikingJelly).
 """
 from __future__ import annotations
+
+import math
 
 from ..errors import SpynqValueError
 from .base import Ctx, Layer
@@ -315,3 +318,176 @@ class LNM(Neuron):
         if self.v_clip is not None:
             h = xp.clip(h, -self.v_clip, self.v_clip)
         return h
+
+
+INPUT_ACCUMS = ("CUB", "COBE", "COBA")
+REFRACTORIES = ("none", "absolute", "relative")
+SPIKE_INITS = ("naive", "EXI", "QDI")
+TRIGGERS = ("naive", "ADT", "SBT")
+DECAYS = ("naive", "EXD", "LID")
+
+# Defaults of the optional stages' constants: chosen here (the paper gives none; the
+# reference code draws every unset one at random, torch.rand).
+LIFPLUS_DEFAULTS = {"eps": 0.5, "v_g": 2.0, "k": 0.5, "v_T": 0.3, "delta_T": 0.1, "v_c": 0.3, "eps_r": 0.2,
+                    "v_rr": -1.0, "q_r": 1.0, "eps_w": 0.1, "b": 0.1, "a": 0.1, "v_w": 0.0, "v_leak": 0.05}
+
+
+class LIFPlus(BIDL):
+    """BIDL's LIF+ (Sec. 3.1.1, Fig.5): the BIDL procedure h = v + I -> fire -> reset ->
+    decay, with the reference code's (layers/lifplus.py) five configurable stages. The
+    paper defines none of them (it cites Lee et al. 2018, Flexon, whose features they
+    are) and gives no map from its codes "A=0, B=3, ..." to the options, so each equation
+    below is a discrete form chosen here; [R] marks where the reference code's line is
+    followed, [C] a choice where it is garbled or differs. k = tau_recip = dt/tau.
+
+    B input accumulation (input_accum), I the current added to v:
+      "CUB"   I = x                                                   current based [R]
+      "COBE"  g = (1 - eps) g + x;  I = g                             exponential conductance [R]
+      "COBA"  y = (1 - eps) y + x;  g = (1 - eps) g + e eps y;  I = g  alpha-shaped conductance [R]
+      rev_volt=True (COBE / COBA only): I = g (v_g - v)               reversal voltage [R]
+    E refractory (refractory):
+      "none"
+      "absolute"  while cnt > 0 the input is ignored (I = 0) and cnt -= 1; a spike sets
+                  cnt = cntmax (10): the cntmax steps after a spike integrate no input [R]
+      "relative"  r = (1 - eps_r) r;  h += r (v_rr - v);  a spike adds q_r to r: a
+                  conductance towards v_rr < v_th that decays (the reference code also
+                  runs an adaptation w towards v_ar here and subtracts q_r; [C] r alone,
+                  adaptation is the trigger stage's)
+    C spike initiation (spike_init), a drift of the integrated membrane:
+      "naive" none
+      "EXI"   h += k delta_T exp((v - v_T) / delta_T)   exponential IF (Brette-Gerstner);
+              [C] the reference code's exp((v - theta) - delta_t) is read as this
+      "QDI"   h += k (v - v_0)(v - v_c)                  quadratic IF [R]
+      the firing cut-off stays v_th in all three ([C]; the reference code fires EXI / QDI
+      at a separate v_theta).
+    D trigger current (trigger), an adaptation w subtracted from h:
+      "naive" none
+      "ADT"   w = (1 - eps_w) w;  h -= w;  a spike adds b to w          spike-triggered adaptation
+      "SBT"   w = (1 - eps_w) w + k a (v - v_w);  h -= w;  spike: w += b  subthreshold coupling (AdEx)
+              [C] signs: the reference code adds w and subtracts b, the same with w -> -w, b -> -b
+    A membrane decay (decay), applied to the reset membrane R as BIDL's leak:
+      "naive" v = alpha R + beta                            BIDL Eq.10 [R]
+      "EXD"   v = R + k (v_0 - R)                            exponential decay to v_0 (= naive with
+              alpha = 1 - k, beta = k v_0, Eq.3's Euler step; [C] the reference code drops R here)
+      "LID"   v = v_0 + sign(R - v_0) max(|R - v_0| - v_leak, 0)   linear decay, stopping at v_0
+              ([C] the reference code's v + I - v_leak has no floor)
+    v_0 is v_reset. All-default (CUB, none, naive x 3) computes exactly nn.BIDL's
+    operations (B4), which the reference code's default does not ([C]: its default
+    integrates x + k (x + v_0 - v), without v). States v, g, y, cnt, r, w start at 0
+    ([C]: the reference code starts g, y, r at 1). Stage constants: LIFPLUS_DEFAULTS, or
+    pass any of them (a number or a Param) by name."""
+
+    cntmax = 10
+
+    def __init__(self, alpha=0.3, beta=0.0, *, input_accum: str = "CUB", rev_volt: bool = False,
+                 refractory: str = "none", spike_init: str = "naive", trigger: str = "naive", decay: str = "naive",
+                 cntmax: int = 10, learn: bool = False, **kw):
+        consts = {k: kw.pop(k) for k in list(kw) if k in LIFPLUS_DEFAULTS}
+        super().__init__(alpha, beta, learn=learn, **kw)
+        self.input_accum = _choice(input_accum, "input_accum", INPUT_ACCUMS)
+        self.rev_volt = bool(rev_volt)
+        if self.rev_volt and self.input_accum == "CUB":
+            raise SpynqValueError("LIFPlus rev_volt=True needs a conductance: input_accum 'COBE' or 'COBA', not 'CUB'")
+        self.refractory = _choice(refractory, "refractory", REFRACTORIES)
+        self.spike_init = _choice(spike_init, "spike_init", SPIKE_INITS)
+        self.trigger = _choice(trigger, "trigger", TRIGGERS)
+        self.decay = _choice(decay, "decay", DECAYS)
+        if int(cntmax) < 1:
+            raise SpynqValueError(f"LIFPlus cntmax={cntmax}: needs at least 1")
+        self.cntmax = int(cntmax)
+        if self.decay != "naive":  # alpha, beta belong to the naive decay only
+            del self.specs["alpha"], self.specs["beta"]
+        need = []
+        if self.input_accum != "CUB":
+            need.append("eps")
+        if self.rev_volt:
+            need.append("v_g")
+        if self.spike_init != "naive" or self.trigger == "SBT" or self.decay == "EXD":
+            need.append("k")
+        need += {"naive": [], "EXI": ["v_T", "delta_T"], "QDI": ["v_c"]}[self.spike_init]
+        if self.refractory == "relative":
+            need += ["eps_r", "v_rr", "q_r"]
+        need += {"naive": [], "ADT": ["eps_w", "b"], "SBT": ["eps_w", "b", "a", "v_w"]}[self.trigger]
+        if self.decay == "LID":
+            need.append("v_leak")
+        unused = set(consts) - set(need)
+        if unused:
+            raise SpynqValueError(f"LIFPlus: {sorted(unused)} not used by this configuration (it uses {need})")
+        for k in need:
+            self.specs[k] = as_param(consts.get(k, LIFPLUS_DEFAULTS[k]), learn)
+
+    def _slots(self):
+        s = ["v"]
+        s += {"CUB": [], "COBE": ["g"], "COBA": ["g", "y"]}[self.input_accum]
+        s += {"none": [], "absolute": ["cnt"], "relative": ["r"]}[self.refractory]
+        return s + ([] if self.trigger == "naive" else ["w"])
+
+    def initial_state(self, x, xp):
+        v0 = super().initial_state(x, xp)
+        return {k: (v0 if k == "v" else xp.zeros(x.shape, dtype=x.dtype)) for k in self._slots()}
+
+    def step(self, p, state, x, ctx: Ctx):
+        xp = ctx.xp
+        if state is None:
+            self._check_input(x)
+            state = self.initial_state(x, xp)
+        q = self.values(p, xp, x.ndim)
+        v, new = state["v"], {}
+        # B: input accumulation
+        if self.input_accum == "CUB":
+            i = x
+        elif self.input_accum == "COBE":
+            i = new["g"] = (1.0 - q["eps"]) * state["g"] + x
+        else:
+            new["y"] = (1.0 - q["eps"]) * state["y"] + x
+            i = new["g"] = (1.0 - q["eps"]) * state["g"] + math.e * q["eps"] * new["y"]
+        if self.rev_volt:
+            i = i * (q["v_g"] - v)
+        # E (absolute): no input while the counter runs
+        if self.refractory == "absolute":
+            cnt = state["cnt"]
+            i = xp.where(cnt > 0, 0.0, i)
+            cnt = xp.maximum(cnt - 1.0, 0.0)
+        h = v + i
+        # C: spike initiation drift
+        if self.spike_init == "EXI":
+            h = h + q["k"] * q["delta_T"] * xp.exp((v - q["v_T"]) / q["delta_T"])
+        elif self.spike_init == "QDI":
+            h = h + q["k"] * (v - self.v_reset) * (v - q["v_c"])
+        # E (relative): decaying conductance towards v_rr
+        if self.refractory == "relative":
+            rr = (1.0 - q["eps_r"]) * state["r"]
+            h = h + rr * (q["v_rr"] - v)
+        # D: adaptation current
+        if self.trigger != "naive":
+            w = (1.0 - q["eps_w"]) * state["w"]
+            if self.trigger == "SBT":
+                w = w + q["k"] * q["a"] * (v - q["v_w"])
+            h = h - w
+        s = spike(h - q["v_th"], self.surrogate, xp, self.strict)
+        sr = stop_gradient(s, xp) if self.detach_reset else s
+        if self.reset == "hard":
+            r = h * (1.0 - sr) + self.v_reset * sr
+        elif self.reset == "soft":
+            r = h - q["v_th"] * sr
+        else:
+            r = h
+        # spike-triggered jumps
+        if self.refractory == "absolute":
+            new["cnt"] = xp.where(stop_gradient(s, xp) > 0, float(self.cntmax), cnt)
+        elif self.refractory == "relative":
+            new["r"] = rr + q["q_r"] * s
+        if self.trigger != "naive":
+            new["w"] = w + q["b"] * s
+        # A: membrane decay
+        if self.decay == "naive":
+            v_new = q["alpha"] * r + q["beta"]
+        elif self.decay == "EXD":
+            v_new = r + q["k"] * (self.v_reset - r)
+        else:
+            d = r - self.v_reset
+            v_new = self.v_reset + xp.sign(d) * xp.maximum(xp.abs(d) - q["v_leak"], 0.0)
+        new["v"] = v_new
+        ctx.record(self.name, s, h, v_new)
+        out = s if self.output == "spike" else self._analog(q, h, r, v_new, xp)
+        return out, new
