@@ -329,8 +329,11 @@ def test_lifplus_bptt_matches_finite_differences(kind, jnp):
     net = nn.Sequential(nn.Linear(4, 5), make(), nn.Linear(5, 3), make())
     p = net.init(10)
     for k in ("0_linear", "2_linear"):
-        p[k]["w"] = p[k]["w"] * 2.5
+        # conductances stay >= 0 only with non-negative weights (LIFPlus doc, rev_volt)
+        p[k]["w"] = np.abs(p[k]["w"]) if net.layers[1].rev_volt else p[k]["w"] * 2.5
     xs = rng(10).random((5, 2, 4)) * 1.5
+    _, aux = net.apply(p, xs)
+    assert max(float(np.abs(r["h"]).max()) for r in aux.records.values()) < 20  # a regime with finite numbers
     n, g = fd_check(net, p, xs, rng(11).normal(size=(5, 2, 3)), rtol=1e-4, atol=1e-7)
     assert n >= 2 * 4 + len(net.layers[1].specs)
     assert min(abs(float(g["1_lifplus"][k])) for k in net.layers[1].specs) > 0  # every constant learns
@@ -351,3 +354,22 @@ def test_blocks_and_bntt_bptt_match_finite_differences(jnp):
     assert np.abs(np.asarray(g["1_residualblock"]["conv2.w"])).sum() > 0
     assert np.abs(np.asarray(g["1_residualblock"]["bn1.gamma"])).sum() > 0
     assert np.abs(np.asarray(g["0_spikescale"]["a"])).sum() > 0
+
+
+def test_training_path_forward_equals_numpy(jnp):
+    # what spynq.nn.train.fit runs (jax, train mode, merge_time, lax.scan) on LIF+ inside
+    # blocks and per-step BN, against the numpy step-by-step forward
+    T = 3
+    neuron = lambda c: LIFPlus(alpha=0.5, trigger="ADT", v_th=0.5)  # noqa: E731
+    net = nn.Sequential(SpikeScale(2), ResidualBlock(2, 3, 2, "ms", neuron=neuron, bn=lambda c: BatchNormTT(c, T)),
+                        nn.GlobalAvgPool(), nn.TemporalAggregate("mean"), nn.Linear(3, 2))
+    p = net.init(14)
+    xs = rng(14).random((T, 4, 2, 6, 6)) * 2
+    a, ra = net.apply(p, xs, train=True)
+    b, rb = net.apply(p, jnp.asarray(xs), xp=jnp, train=True, merge_time=True, scan=True)
+    np.testing.assert_allclose(a, np.asarray(b), rtol=1e-10, atol=1e-12)
+    for k in ra.records:
+        assert ra.records[k]["s"].sum() > 0, k
+        np.testing.assert_array_equal(ra.records[k]["s"], np.asarray(rb.records[k]["s"]))
+    for k, v in ra.updates["1_residualblock"].items():
+        np.testing.assert_allclose(v, np.asarray(rb.updates["1_residualblock"][k]), rtol=1e-10, atol=1e-12)

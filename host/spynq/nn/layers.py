@@ -230,7 +230,8 @@ class BatchNormTT(BatchNorm):
     def forward(self, p, x, ctx):
         t = ctx.t
         if t is None or not 0 <= t < self.steps:
-            raise SpynqValueError(f"BatchNormTT({self.channels}, steps={self.steps}): step {t}, wants 0..{self.steps - 1}")
+            raise SpynqValueError(f"BatchNormTT({self.channels}, steps={self.steps}): step {t}, "
+                                  f"wants 0..{self.steps - 1}")
         prev = ctx.updates.get(self.name)
         y = super().forward({k: v[t] for k, v in p.items()}, x, ctx)
         if ctx.train:  # row t of the (T, C) running statistics; the other rows as before
@@ -247,7 +248,7 @@ class BatchNormTT(BatchNorm):
 
 def _set_row(a, t, row, xp):
     if is_jax(xp):
-        return a.at[t].set(row)
+        return xp.asarray(a).at[t].set(row)
     out = np.array(a, copy=True)
     out[t] = row
     return out

@@ -345,6 +345,9 @@ class LIFPlus(BIDL):
       "COBE"  g = (1 - eps) g + x;  I = g                             exponential conductance [R]
       "COBA"  y = (1 - eps) y + x;  g = (1 - eps) g + e eps y;  I = g  alpha-shaped conductance [R]
       rev_volt=True (COBE / COBA only): I = g (v_g - v)               reversal voltage [R]
+                  a conductance must not go negative: with signed weights a negative g
+                  drives v away from v_g without bound (the reference code's form too);
+                  use non-negative weights into a rev_volt layer
     E refractory (refractory):
       "none"
       "absolute"  while cnt > 0 the input is ignored (I = 0) and cnt -= 1; a spike sets

@@ -2,7 +2,7 @@
 checks V6, V7) and Real Spike's re-parameterisation, built from spynq.nn's Conv2d,
 BatchNorm and neuron layers.
 
-Three blocks, x the block input [T, B, C, H, W], F the two conv-BN stages, SN a neuron:
+Three blocks, x the block input [T, B, C, H, W], SN a neuron, S the shortcut:
   "spiking"  out = SN(BN(Conv(SN(BN(Conv(x))))) + S(x))      spiking ResNet (Zheng et al.
              2021, tdBN): the add happens on real values, before the last neuron; out is
              binary spikes
@@ -192,7 +192,8 @@ def fold_spike_scale(net, params):
             a = np.asarray(params[l.name]["a"])
             w = np.asarray(q["w"])
             if w.shape[1] != a.size:
-                raise SpynqValueError(f"fold_spike_scale: {l.name} has {a.size} channels, {nxt.name} takes {w.shape[1]}")
+                raise SpynqValueError(f"fold_spike_scale: {l.name} has {a.size} channels, {nxt.name} takes "
+                                      f"{w.shape[1]}")
             q["w"] = w * a.reshape((1, -1) + (1,) * (w.ndim - 2))
             layers.append(copy.copy(nxt))
             out[nxt.name] = q
