@@ -42,18 +42,19 @@ energy accounting (spynq.nn_costs), and the kernels: ``Sequential.run(..., backe
 from .base import Ctx, Layer
 from .delays import DelayedLinear
 from .deploy import KernelLIF
-from .layers import (AvgPool2d, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, Linear,
-                     MaxPool2d, TemporalAggregate, fold_bn)
+from .layers import (AvgPool2d, BatchNorm, BatchNormTT, Conv2d, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool,
+                     Linear, MaxPool2d, TemporalAggregate, fold_bn)
 from .network import Aux, Sequential, fold_batchnorm
-from .neurons import AIA, BIDL, DALIF, LIAF, LIF, LNM, PLIF, Neuron
+from .neurons import AIA, BIDL, DALIF, LIAF, LIF, LIFPlus, LNM, PLIF, Neuron
 from .ops import namespace
 from .params import Param
+from .residual import ResidualBlock, SpikeScale, fold_spike_scale
 from .surrogate import ATan, DynamicTanh, Rectangular, Sigmoid, Surrogate, k_schedule
 
 __all__ = [
     "Ctx", "Layer", "DelayedLinear", "KernelLIF", "Aux", "Sequential", "fold_batchnorm", "fold_bn", "namespace", "Param",
-    "Linear", "Conv2d", "BatchNorm", "AvgPool2d", "MaxPool2d", "GlobalAvgPool", "GlobalMaxPool", "Flatten",
-    "Dropout", "TemporalAggregate",
-    "Neuron", "LIF", "PLIF", "DALIF", "AIA", "BIDL", "LIAF", "LNM",
+    "Linear", "Conv2d", "BatchNorm", "BatchNormTT", "AvgPool2d", "MaxPool2d", "GlobalAvgPool", "GlobalMaxPool", "Flatten",
+    "Dropout", "TemporalAggregate", "ResidualBlock", "SpikeScale", "fold_spike_scale",
+    "Neuron", "LIF", "PLIF", "DALIF", "AIA", "BIDL", "LIAF", "LNM", "LIFPlus",
     "Surrogate", "Rectangular", "ATan", "Sigmoid", "DynamicTanh", "k_schedule",
 ]
