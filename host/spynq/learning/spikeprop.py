@@ -643,12 +643,13 @@ def main(argv=None) -> int:
     ap.add_argument("--optimizer", choices=("sgd", "adam"))
     ap.add_argument("--lr-w", type=float)
     ap.add_argument("--lr-d", type=float)
+    ap.add_argument("--w-gain", type=float, help="initial weight scale (Config.w_gain)")
     ap.add_argument("--features", choices=sorted(WDBC_FEATURES), help="breast cancer: the WDBC attribute group")
     ap.add_argument("--out", default="build/learning")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     over = {k: v for k, v in (("epochs", a.epochs), ("dtdv", a.dtdv), ("optimizer", a.optimizer), ("lr_w", a.lr_w),
-                              ("lr_d", a.lr_d)) if v is not None}
+                              ("lr_d", a.lr_d), ("w_gain", a.w_gain)) if v is not None}
     data_opts = dict(DATA[a.dataset])
     if a.features is not None and a.dataset == "cancer":
         data_opts["features"] = a.features
