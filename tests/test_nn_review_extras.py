@@ -373,3 +373,16 @@ def test_training_path_forward_equals_numpy(jnp):
         np.testing.assert_array_equal(ra.records[k]["s"], np.asarray(rb.records[k]["s"]))
     for k, v in ra.updates["1_residualblock"].items():
         np.testing.assert_allclose(v, np.asarray(rb.updates["1_residualblock"][k]), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("variant", ["spiking", "sew", "ms"])
+def test_a_blocks_parameter_count_is_its_convs_and_bn_affines(variant):
+    """Learnable parameters of a block (nn_costs): conv kernels and BN gamma/beta, written
+    out here from the block's shapes; running statistics and fixed neuron constants do not count."""
+    from spynq import nn_costs
+
+    c_in, c_out, T = 2, 4, 3
+    block = ResidualBlock(c_in, c_out, 2, variant, bn=lambda c: BatchNormTT(c, T))
+    convs = 9 * c_in * c_out + 9 * c_out * c_out + c_in * c_out  # conv1, conv2, 1x1 downsample
+    bn_affine = 3 * 2 * T * c_out                                  # bn1, bn2, down_bn: gamma, beta per step
+    assert nn_costs.count_params([block]) == convs + bn_affine

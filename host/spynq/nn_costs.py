@@ -179,12 +179,10 @@ def _nn():
 def learnable_params(layer, p: dict) -> int:
     """Learnable entries of one spynq.nn layer's params (BN running statistics and
     fixed neuron constants excluded)."""
-    nn = _nn()
-    if isinstance(layer, nn.BatchNorm):
-        return int(np.size(p["gamma"]) + np.size(p["beta"]))
-    if isinstance(layer, nn.Neuron):
-        return int(sum(np.size(p[k]) for k, spec in layer.specs.items() if spec.learn))
-    return int(sum(np.size(v) for v in p.values()))
+    from .nn.network import fixed_keys
+
+    fixed = fixed_keys(layer)
+    return int(sum(np.size(v) for k, v in p.items() if k not in fixed))
 
 
 def count_params(layers, seed: int = 0) -> int:

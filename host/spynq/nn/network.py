@@ -38,6 +38,16 @@ class Aux(NamedTuple):
                     for k, r in ctx.records.items()}, ctx.updates)
 
 
+def fixed_keys(layer) -> set:
+    """The keys of a layer's params that training does not change: neuron constants with
+    learn=False (a composite layer lists its inner ones in ``specs``) and BN running
+    statistics (``Aux.updates`` carries those)."""
+    fixed = {k for k, spec in getattr(layer, "specs", {}).items() if not spec.learn}
+    if isinstance(layer, BatchNorm):
+        fixed |= {"mean", "var"}
+    return fixed
+
+
 class Sequential:
     def __init__(self, *layers: Layer):
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
@@ -71,13 +81,7 @@ class Sequential:
         """The params pytree's shape with True where training updates the leaf: neuron
         parameters with learn=True, weights, biases, BN gamma / beta (not its running
         statistics, which ``Aux.updates`` carries). For an optimiser's mask."""
-        out = {}
-        for l in self.layers:
-            fixed = {k for k, spec in getattr(l, "specs", {}).items() if not spec.learn}
-            if isinstance(l, BatchNorm):
-                fixed |= {"mean", "var"}
-            out[l.name] = {k: k not in fixed for k in params[l.name]}
-        return out
+        return {l.name: {k: k not in fixed_keys(l) for k in params[l.name]} for l in self.layers}
 
     def reset_state(self) -> dict:
         """The state before the first step of a sample: nothing yet (each layer builds its
