@@ -198,8 +198,9 @@ def cmd_demo(args) -> int:
 # The delay and local-learning models (spynq.learning) train with their own rules, not
 # BPTT on rasters: `spynq train NAME ARGS...` hands ARGS to their entry points.
 LEARNING = {"spikeprop": "--dataset iris|cancer|xor --mode weights|delays|both --seeds N",
-            "wtcrl": "--m 16 32 --iters N --seeds N", "axonal": "toy|train|counts --seeds N",
-            "ib_hebbian": "toy|train|reservoir|sweep --task xor|linear --seeds N"}
+            "wtcrl": "--m 16 32 --iters N --seeds N",
+            "axonal": "toy|train|counts|deploy --seeds N [--deploy --finetune N --backend B]",
+            "ib_hebbian": "toy|train|reservoir|sweep|digits --task xor|linear --seeds N [--learn-every K]"}
 
 
 def cmd_train(args) -> int:
