@@ -157,10 +157,10 @@ def test_numpy_forward_equals_jax_forward():
 
 def test_short_training_learns():
     """A tiny Oli-SNN (two SPS stages, no block: the compile time of each Oli's LSTM
-    grows the test's runtime) on 320 digits: from chance to well above in 3 epochs."""
+    grows the test's runtime) on 320 digits: from chance to well above in 10 epochs."""
     pytest.importorskip("jax")
     task = tasks.load("digits_rate", T=4, image=True, seed=0).subset(320, 200)
     net = oli_snn.build(sps=(1, 8, 16), dim=16, heads=2, depth=0, lstm_layers=1, oli_hidden=4)
-    h = train.fit(net, net.init(0), task, epochs=3, lr=1e-2, batch=32, seed=0, log=None)
+    h = train.fit(net, net.init(0), task, epochs=10, lr=1e-2, batch=32, seed=0, log=None)
     assert h.before["test"] < 0.2
-    assert h.after["test"] > 0.3, h.after
+    assert h.after["test"] > 0.4, h.after  # 57.5 % here (seed 0); chance 10 %

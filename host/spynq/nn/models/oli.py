@@ -54,6 +54,39 @@ DEFAULTS = {"epochs": 12, "lr": 5e-3, "batch": 64, "T": 8, "loss": "ce", "optimi
 LAMBDA = 5e-4  # the diversity coefficient lambda (Implementation Details)
 
 
+def _lstm_layer(wx, wh, bl, acc, h, c, H, xp):
+    """One LSTM layer's step on [..., M, H] (any leading axes: several Olis at once)."""
+    z = xp.einsum("...mgh,...mh->...mg", wx, acc) + xp.einsum("...mgh,...mh->...mg", wh, h) + bl
+    i = 1.0 / (1.0 + xp.exp(-z[..., :H]))
+    f = 1.0 / (1.0 + xp.exp(-z[..., H:2 * H]))
+    o = 1.0 / (1.0 + xp.exp(-z[..., 2 * H:3 * H]))
+    u = xp.tanh(z[..., 3 * H:])
+    c = f * c + i * u
+    return o * xp.tanh(c), c
+
+
+def lstm_jax(g, wx, wh, b, T: int, H: int, xp):
+    """The Oli's L-layer dense-sum LSTM over T steps under JAX, two nested lax.scans (over
+    t, over l) on the constant input g [..., M, H]; wx, wh [L, ..., M, 4H, H], b [L, ..., M, 4H].
+    The last layer's outputs [T, ..., M, H]. Leading axes batch several Olis of equal M, H
+    into one traced LSTM (Oli-SNN: one LSTM for all its synapses, a much shorter compile)."""
+    import jax
+
+    wx, wh, b = xp.asarray(wx), xp.asarray(wh), xp.asarray(b)
+    zero = xp.zeros((wx.shape[0],) + tuple(g.shape), dtype=g.dtype)
+
+    def cell(hc, _):
+        def lbody(acc, xs):
+            h2, c2 = _lstm_layer(xs[0], xs[1], xs[2], acc, xs[3], xs[4], H, xp)
+            return acc + h2, (h2, c2)
+
+        _, (hs, cs) = jax.lax.scan(lbody, g, (wx, wh, b, hc[0], hc[1]))
+        return (hs, cs), hs[-1]
+
+    _, outs = jax.lax.scan(cell, (zero, zero), None, length=T)
+    return outs
+
+
 class OliModulator:
     """The Oli of one weight W (n_out x fan-in; a conv kernel (c_out, c_in, k, k) is read
     with its fan-in flattened C-order, (c_in, k, k)): the G / LSTM / heads of the module
@@ -99,8 +132,8 @@ class OliModulator:
         return list(self.OLI_KEYS) + ["lstm_wx", "lstm_wh", "lstm_b"]
 
     # -------------------------------------------------------------- the Oli
-    def oli(self, p, xp):
-        """The modulation sequences: A (T, M, n_out), c (T, M, n_out)."""
+    def oli_input(self, p, xp):
+        """g (M, H): G's output, the LSTM's constant input (descriptors, FC, attention)."""
         W = p["w"]
         if W.ndim != 2:  # a conv kernel: its fan-in flattened (c_in, k, k)
             W = xp.reshape(W, (self.n_out, self.n_in))
@@ -114,49 +147,33 @@ class OliModulator:
             a = xp.exp(a - xp.max(a, axis=1, keepdims=True))
             a = a / xp.sum(a, axis=1, keepdims=True)
             g = g + a @ v
-        H = self.H
+        return g
 
-        def layer(wx, wh, bl, acc, h, c):
-            z = xp.einsum("mgh,mh->mg", wx, acc) + xp.einsum("mgh,mh->mg", wh, h) + bl
-            i = 1.0 / (1.0 + xp.exp(-z[:, :H]))
-            f = 1.0 / (1.0 + xp.exp(-z[:, H:2 * H]))
-            o = 1.0 / (1.0 + xp.exp(-z[:, 2 * H:3 * H]))
-            u = xp.tanh(z[:, 3 * H:])
-            c = f * c + i * u
-            return o * xp.tanh(c), c
+    def oli_heads(self, p, outs, xp):
+        """(A_t, c_t) (M, n_out) each from the last LSTM layer's output outs (M, H)."""
+        return (1.0 + xp.einsum("mnh,mh->mn", p["ha_w"], outs) + p["ha_b"],
+                1.0 + xp.einsum("mnh,mh->mn", p["hc_w"], outs) + p["hc_b"])
 
-        def heads(outs):
-            return (1.0 + xp.einsum("mnh,mh->mn", p["ha_w"], outs) + p["ha_b"],
-                    1.0 + xp.einsum("mnh,mh->mn", p["hc_w"], outs) + p["hc_b"])
-
-        def cell(hc):
-            """One step of the L-layer LSTM: (h, c) [L, M, H] -> new (h, c), (A_t, c_t).
-            Layer l's input is the sum of g and the outputs of layers 0..l-1."""
-            hs, cs = list(hc[0]), list(hc[1])
-            acc = g
-            for l in range(self.L):
-                hs[l], cs[l] = layer(p["lstm_wx"][l], p["lstm_wh"][l], p["lstm_b"][l], acc, hs[l], cs[l])
-                acc = acc + hs[l]
-            return (xp.stack(hs), xp.stack(cs)), heads(hs[-1])
-
-        zero = xp.zeros((self.L,) + tuple(g.shape), dtype=g.dtype)
+    def oli(self, p, xp):
+        """The modulation sequences: A (T, M, n_out), c (T, M, n_out)."""
+        g = self.oli_input(p, xp)
         if is_jax(xp):  # one traced LSTM step (unrolled T x L cells compile for minutes)
-            import jax
-
-            def jcell(hc, _):
-                def lbody(acc, xs):
-                    h2, c2 = layer(xs[0], xs[1], xs[2], acc, xs[3], xs[4])  # weights of layer l, its h and c
-                    return acc + h2, (h2, c2)
-
-                _, (hs, cs) = jax.lax.scan(lbody, g, (xp.asarray(p["lstm_wx"]), xp.asarray(p["lstm_wh"]),
-                                                      xp.asarray(p["lstm_b"]), hc[0], hc[1]))
-                return (hs, cs), heads(hs[-1])
-
-            _, (A, Cv) = jax.lax.scan(jcell, (zero, zero), None, length=self.T)
-            return A, Cv
-        hc, A, Cv = (zero, zero), [], []
+            outs = lstm_jax(g, p["lstm_wx"], p["lstm_wh"], p["lstm_b"], self.T, self.H, xp)
+            A, Cv = [], []
+            for t in range(self.T):
+                a, cv = self.oli_heads(p, outs[t], xp)
+                A.append(a)
+                Cv.append(cv)
+            return xp.stack(A), xp.stack(Cv)
+        H = self.H
+        zero = np.zeros((self.L,) + tuple(g.shape), dtype=g.dtype)
+        hs, cs, A, Cv = list(zero), list(zero), [], []
         for _ in range(self.T):
-            hc, (a, cv) = cell(hc)
+            acc = g  # layer l's input: the sum of g and the outputs of layers 0..l-1
+            for l in range(self.L):
+                hs[l], cs[l] = _lstm_layer(p["lstm_wx"][l], p["lstm_wh"][l], p["lstm_b"][l], acc, hs[l], cs[l], H, xp)
+                acc = acc + hs[l]
+            a, cv = self.oli_heads(p, hs[-1], xp)
             A.append(a)
             Cv.append(cv)
         return xp.stack(A), xp.stack(Cv)
@@ -164,7 +181,10 @@ class OliModulator:
     def modulated(self, p, xp):
         """(W_t (T, *w.shape), c_t (T, n_out), A (T, M, n_out)) of the online Oli: the masked
         sum U of A_{t,k(i)} (.) W on the weight branch, the mean of c_{t,k} on the potential's."""
-        A, Cv = self.oli(p, xp)
+        return self.modulate(p, xp, *self.oli(p, xp))
+
+    def modulate(self, p, xp, A, Cv):
+        """modulated's result from given modulations A, Cv (T, M, n_out)."""
         W = p["w"]
         gain = xp.einsum("tmn,im->tni", A, xp.asarray(self.E))  # A_{t,k(i)} per weight: the masked sum U
         if W.ndim != 2:

@@ -34,7 +34,7 @@ from ..neurons import Neuron
 from ..ops import conv2d, is_jax
 from ..surrogate import Sigmoid
 from ..transformer import Spikformer, Units
-from .oli import OliModulator, OliNet, OliPotential
+from .oli import OliModulator, OliNet, OliPotential, lstm_jax
 
 PAPER = "oli"
 TASK = "digits_rate"
@@ -118,21 +118,7 @@ class OliNeuron(OliPotential):
         return Neuron.step(self, dict(p, _c=self._c(ctx, x.ndim)[ctx.t]), state, x, ctx)
 
     def seq(self, p, xs, ctx):
-        c_t = self._c(ctx, xs.ndim - 1)
-        if not (ctx.scan and is_jax(ctx.xp)):
-            return self.step_loop(p, xs, ctx)
-        import jax
-
-        def body(v, xt):  # as Neuron._scan, with the step's c_t scanned along
-            x, c, t = xt
-            sub = ctx.sub(t)
-            y, v2 = Neuron.step(self, dict(p, _c=c), v, x, sub)
-            r = sub.records[self.name]
-            return v2, (y, r["s"][0], r["h"][0], r["v"][0])
-
-        _, (ys, S, H, V) = jax.lax.scan(body, self.initial_state(xs[0], ctx.xp), (xs, c_t, ctx.xp.arange(xs.shape[0])))
-        ctx.records[self.name] = {"s": S, "h": H, "v": V}
-        return ys
+        return self.step_loop(p, xs, ctx)  # no lax.scan, as transformer.LoopLIF
 
 
 class OliUnits(Units):
@@ -162,6 +148,29 @@ class OliSNN(OliNet, Spikformer):
     def __init__(self, config: dict, units: OliUnits):
         self.config = dict(config)
         Spikformer.__init__(self, units=units, **config)
+
+    def prepare(self, params, ctx):
+        """Under JAX: every synapse's Oli at once, their LSTMs batched into one traced
+        LSTM (the Olis share M, H, L and T; one scan instead of one per synapse compiles
+        far faster), W_t, c_t and A left in the context as OliConv2d.cached leaves them.
+        numpy computes each synapse's Oli when the graph reaches it."""
+        cache = ctx.__dict__.setdefault("_oli", {})
+        ls = self.oli_layers()
+        if not is_jax(ctx.xp) or not ls or ls[0].name in cache:
+            return
+        xp, T, H = ctx.xp, ls[0].T, ls[0].H
+        G = xp.stack([l.oli_input(params[l.name], xp) for l in ls])  # (n, M, H)
+
+        def stack(k):  # (L, n, ...): the layer axis of lstm_jax first
+            return xp.stack([xp.asarray(params[l.name][k]) for l in ls], axis=1)
+
+        outs = lstm_jax(G, stack("lstm_wx"), stack("lstm_wh"), stack("lstm_b"), T, H, xp)  # (T, n, M, H)
+        for i, l in enumerate(ls):
+            q = params[l.name]
+            A, Cv = zip(*[l.oli_heads(q, outs[t, i], xp) for t in range(T)])
+            w_t, c_t, A = l.modulate(q, xp, xp.stack(A), xp.stack(Cv))
+            cache[l.name] = (w_t, c_t)
+            ctx.records[l.name] = {"A": A}
 
     def inference(self, params):
         """(net, params) with every synapse's Oli replaced by its precomputed W_t, c_t."""
