@@ -155,12 +155,22 @@ def test_numpy_forward_equals_jax_forward():
     assert sum(ra.records[n]["s"].sum() for n in neuron_names(net)) > 0
 
 
-def test_short_training_learns():
-    """A tiny Oli-SNN (two SPS stages, no block: the compile time of each Oli's LSTM
-    grows the test's runtime) on 320 digits: from chance to well above in 10 epochs."""
+def test_short_training_learns_and_checkpoint_runs_the_inference_form(tmp_path):
+    """A tiny Oli-SNN (two SPS stages, no block: the compile time grows with the graph)
+    on 320 digits: from chance to well above in 10 epochs; its checkpoint runs as the
+    precomputed W_t, c_t form with the trained network's spikes."""
     pytest.importorskip("jax")
     task = tasks.load("digits_rate", T=4, image=True, seed=0).subset(320, 200)
-    net = oli_snn.build(sps=(1, 8, 16), dim=16, heads=2, depth=0, lstm_layers=1, oli_hidden=4)
+    build = dict(sps=(1, 8, 16), dim=16, heads=2, depth=0, lstm_layers=1, oli_hidden=4)
+    net = oli_snn.build(**build)
     h = train.fit(net, net.init(0), task, epochs=10, lr=1e-2, batch=32, seed=0, log=None)
     assert h.before["test"] < 0.2
     assert h.after["test"] > 0.4, h.after  # 57.5 % here (seed 0); chance 10 %
+    train.save_checkpoint(tmp_path / "m.npz", h.params, {"model": "oli_snn", "build": build})
+    inet, ip, _ = train.load_model(tmp_path / "m.npz")
+    assert type(inet) is oli_snn.OliSNN and "w_t" in ip["sps0"] and all("fc_w" not in p for p in ip.values())
+    xs = task.x_test[:8]
+    got, want = train.run(tmp_path / "m.npz", xs), net.run(xs, h.params)
+    for a, b in zip(got.spikes, want.spikes):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(got.info["output"], want.info["output"])
