@@ -76,6 +76,11 @@ def _overhead(dim, depth, classes, heads, T=4):
     return f
 
 
+_OLI_SIZES = ("the Oli's sizes (widths, LSTM depth, which layers carry one) are not in the paper (supplementary "
+              "material): these are this project's choices (models_neurons.md 1.1), so the count checks the order of "
+              "magnitude only")
+
+
 def _range(tables, lo_or_hi):
     rows = [a for a in ARROWS if a[0] in tables and "power" not in a[1]]
     ds = [C.delta(a[2], a[3]) for a in rows]
@@ -197,10 +202,10 @@ def claims() -> list:
               compute=_lreg),
         Claim("oli.params.overhead", PAPER, "Table 2", "Oli adds 1.08M parameters to S-Trans-4-384 (10.40M vs "
               "9.32M)", 1.08, tol=0.005, unit="M", compute=_overhead(384, 4, 10, 12),
-              why_differs="the Oli's sizes (widths, LSTM depth, which layers carry one) are not in the paper (supplementary material): these are this project's choices (models_neurons.md 1.1), so the count checks the order of magnitude only"),
+              why_differs=_OLI_SIZES),
         Claim("oli.params.overhead_8_512", PAPER, "Table 3", "Oli adds 1.38M parameters to S-Trans-8-512 (31.06M "
               "vs 29.68M)", 1.38, tol=0.005, unit="M", compute=_overhead(512, 8, 1000, 8),
-              why_differs="the Oli's sizes (widths, LSTM depth, which layers carry one) are not in the paper (supplementary material): these are this project's choices (models_neurons.md 1.1), so the count checks the order of magnitude only"),
+              why_differs=_OLI_SIZES),
         Claim("oli.acc", PAPER, "Tables 1-3", "accuracies, e.g. CIFAR10-DVS 85.8 %, ImageNet 85.40 %", 85.8, unit="%",
               out_of_reach="150-200-epoch transformer training on CIFAR / ImageNet / DVS data sets"),
         Claim("oli.power", PAPER, "Table 3", "ImageNet power 11.82 / 36.75 / 5.43 mJ", 11.82, unit="mJ",
