@@ -277,7 +277,7 @@ def _dtdv(cfg: Config, vdot, v_at):
         dv = np.abs(v_at - cfg.srm.theta)
         # minus sign: eq. 16 as printed is positive (erratum, see the module docstring)
         return -np.where(dv > cfg.m16, np.exp(-2 * dv ** 2 / cfg.tau16), math.exp(-2 * cfg.m16 ** 2 / cfg.tau16))
-    raise ValueError(f"dtdv {cfg.dtdv!r}: 'exact' or 'eq16'")
+    raise SpynqValueError(f"dtdv {cfg.dtdv!r}: 'exact' or 'eq16'")
 
 
 def gradients(cfg: Config, params: dict, t_in, desired, late_ok=None):
@@ -491,7 +491,7 @@ def dataset(name: str, seed: int = 0, m: int = 6, features: str | None = None) -
     elif name == "xor":
         return xor_dataset()
     else:
-        raise ValueError(f"dataset {name!r}: iris, cancer or xor")
+        raise SpynqValueError(f"dataset {name!r}: iris, cancer or xor")
     tr = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:k] for c, k in per.items()])
     te = np.setdiff1d(np.arange(len(y)), tr)
     lo, hi = X[tr].min(0), X[tr].max(0)

@@ -18,6 +18,7 @@ import copy
 import numpy as np
 
 from ... import nn
+from ...errors import SpynqValueError
 
 PAPER = "aia"
 TASK = "digits_rate"
@@ -54,7 +55,7 @@ def fold_cache(net, params):
         if isinstance(l, nn.AIA) and l.f == "cached":
             prev = layers[-1]
             if not isinstance(prev, (nn.Linear, nn.Conv2d)):
-                raise ValueError(f"{l.name}: the cached beta folds into a Linear / Conv2d right before it")
+                raise SpynqValueError(f"{l.name}: the cached beta folds into a Linear / Conv2d right before it")
             beta = np.asarray(fp[l.name]["beta"], dtype=np.float64) * np.ones(prev.n_out if isinstance(prev, nn.Linear)
                                                                               else prev.c_out)
             w = np.asarray(out[prev.name]["w"])
