@@ -38,7 +38,7 @@ from .oli import OliModulator, OliNet, OliPotential, lstm_jax
 
 PAPER = "oli"
 TASK = "digits_rate"
-DEFAULTS = {"epochs": 6, "lr": 3e-3, "batch": 64, "T": 4, "image": True, "loss": "ce", "logit_scale": 1.0,
+DEFAULTS = {"epochs": 15, "lr": 3e-3, "batch": 64, "T": 4, "image": True, "loss": "ce", "logit_scale": 1.0,
             "optimizer": "adam", "opt_kw": {"weight_decay": 0.0},
             "build": {"dim": 32, "depth": 1, "heads": 2, "T": 4}}
 
