@@ -156,16 +156,16 @@ def test_numpy_forward_equals_jax_forward():
 
 
 def test_short_training_learns_and_checkpoint_runs_the_inference_form(tmp_path):
-    """A tiny Oli-SNN (two SPS stages, no block: the compile time grows with the graph)
+    """A tiny Oli-SNN (one SPS stage + RPE, no block: the compile time grows with the graph)
     on 320 digits: from chance to well above in 10 epochs; its checkpoint runs as the
     precomputed W_t, c_t form with the trained network's spikes."""
     pytest.importorskip("jax")
     task = tasks.load("digits_rate", T=4, image=True, seed=0).subset(320, 200)
-    build = dict(sps=(1, 8, 16), dim=16, heads=2, depth=0, lstm_layers=1, oli_hidden=4)
+    build = dict(sps=(1, 16), pools=(True,), dim=16, heads=2, depth=0, lstm_layers=1, oli_hidden=4)
     net = oli_snn.build(**build)
     h = train.fit(net, net.init(0), task, epochs=10, lr=1e-2, batch=32, seed=0, log=None)
     assert h.before["test"] < 0.2
-    assert h.after["test"] > 0.4, h.after  # 57.5 % here (seed 0); chance 10 %
+    assert h.after["test"] > 0.35, h.after  # 48.5 % here (seed 0); chance 10 %
     train.save_checkpoint(tmp_path / "m.npz", h.params, {"model": "oli_snn", "build": build})
     inet, ip, _ = train.load_model(tmp_path / "m.npz")
     assert type(inet) is oli_snn.OliSNN and "w_t" in ip["sps0"] and all("fc_w" not in p for p in ip.values())
