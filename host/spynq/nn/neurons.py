@@ -100,6 +100,16 @@ class Neuron(Layer):
     def values(self, p, xp, ndim):
         return {k: effective(spec, p[k], xp, ndim) for k, spec in self.specs.items()}
 
+    def fire(self, q, h, xp):
+        """(spikes, membrane after the reset) of the charged membrane h."""
+        s = spike(h - q["v_th"], self.surrogate, xp, self.strict)
+        sr = stop_gradient(s, xp) if self.detach_reset else s
+        if self.reset == "hard":
+            return s, h * (1.0 - sr) + self.v_reset * sr
+        if self.reset == "soft":
+            return s, h - q["v_th"] * sr
+        return s, h
+
     def step(self, p, state, x, ctx: Ctx):
         xp = ctx.xp
         if state is None:
@@ -109,14 +119,7 @@ class Neuron(Layer):
             v = state
         q = self.values(p, xp, x.ndim)
         h = self.charge(q, v, x, xp, ctx)
-        s = spike(h - q["v_th"], self.surrogate, xp, self.strict)
-        sr = stop_gradient(s, xp) if self.detach_reset else s
-        if self.reset == "hard":
-            r = h * (1.0 - sr) + self.v_reset * sr
-        elif self.reset == "soft":
-            r = h - q["v_th"] * sr
-        else:
-            r = h
+        s, r = self.fire(q, h, xp)
         v_new = self.leak(q, r, xp)
         ctx.record(self.name, s, h, v_new)
         if self.output == "spike":
@@ -467,14 +470,7 @@ class LIFPlus(BIDL):
             if self.trigger == "SBT":
                 w = w + q["k"] * q["a"] * (v - q["v_w"])
             h = h - w
-        s = spike(h - q["v_th"], self.surrogate, xp, self.strict)
-        sr = stop_gradient(s, xp) if self.detach_reset else s
-        if self.reset == "hard":
-            r = h * (1.0 - sr) + self.v_reset * sr
-        elif self.reset == "soft":
-            r = h - q["v_th"] * sr
-        else:
-            r = h
+        s, r = self.fire(q, h, xp)
         # spike-triggered jumps
         if self.refractory == "absolute":
             new["cnt"] = xp.where(stop_gradient(s, xp) > 0, float(self.cntmax), cnt)
