@@ -60,3 +60,15 @@ def compile_hls_testbench(kernel: str, out_dir: Path) -> Path:
     subprocess.run(["g++", "-std=c++14", "-O2", "-w", *[f"-I{p}" for p in inc], str(kdir / f"{kernel}_top.cpp"),
                     str(kdir / f"tb_{kernel}.cpp"), "-o", str(exe)], check=True, timeout=600)
     return exe
+
+
+@pytest.fixture
+def x64():
+    """JAX in float64 for one test (gradient checks, numpy == JAX comparisons), restored
+    after it: a global switch would leak into the tests after it, and training tests must
+    see JAX's default float32, as `spynq train` does."""
+    pytest.importorskip("jax")
+    from jax.experimental import enable_x64
+
+    with enable_x64():
+        yield

@@ -11,7 +11,7 @@ from spynq.learning import axonal as A
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)
+pytestmark = pytest.mark.usefixtures("x64")  # float64 for the whole module
 
 
 def test_kernels_peak_where_the_note_says():

@@ -10,7 +10,7 @@ from spynq.learning import ib_hebbian as I
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)
+pytestmark = pytest.mark.usefixtures("x64")  # float64 for the whole module
 
 
 def _memory(seed=0, N=8, dx=5, dz=4, classes=3):

@@ -13,8 +13,9 @@ from spynq import nn
 from spynq.nn import ops
 
 jax = pytest.importorskip("jax")
-jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("x64")  # float64 for the whole module
 
 SMOOTH = nn.Sigmoid(alpha=4.0, smooth=True)
 SURROGATES = [nn.Rectangular(1.0), nn.ATan(2.0), nn.Sigmoid(4.0), nn.DynamicTanh(3.0)]

@@ -493,10 +493,8 @@ NEURONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def jnp():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+@pytest.fixture
+def jnp(x64):
     import jax.numpy as jnp
 
     return jnp

@@ -256,9 +256,8 @@ def test_models_registered():
 # ----------------------------------------------------------------------------- numpy == jax
 
 
-def test_numpy_forward_equals_jax_forward():
+def test_numpy_forward_equals_jax_forward(x64):
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
     xs = features(seed=8)

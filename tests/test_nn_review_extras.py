@@ -293,10 +293,8 @@ LIFPLUS = {
 }
 
 
-@pytest.fixture(scope="module")
-def jnp():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+@pytest.fixture
+def jnp(x64):
     import jax.numpy as jnp
 
     return jnp

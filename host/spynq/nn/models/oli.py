@@ -138,7 +138,7 @@ class OliModulator:
         if W.ndim != 2:  # a conv kernel: its fan-in flattened (c_in, k, k)
             W = xp.reshape(W, (self.n_out, self.n_in))
         cnt = self.E.sum(axis=0)
-        d = (W @ xp.asarray(self.E / cnt)).T  # (M, n_out): mean over each group's fan-in
+        d = (W @ xp.asarray(self.E / cnt, dtype=W.dtype)).T  # (M, n_out): mean over each group's fan-in
         g = xp.tanh(xp.einsum("mhn,mn->mh", p["fc_w"], d) + p["fc_b"])
         if self.attention:
             z = g + p["pos"]
@@ -186,7 +186,7 @@ class OliModulator:
     def modulate(self, p, xp, A, Cv):
         """modulated's result from given modulations A, Cv (T, M, n_out)."""
         W = p["w"]
-        gain = xp.einsum("tmn,im->tni", A, xp.asarray(self.E))  # A_{t,k(i)} per weight: the masked sum U
+        gain = xp.einsum("tmn,im->tni", A, xp.asarray(self.E, dtype=A.dtype))  # A_{t,k(i)} per weight: the masked sum U
         if W.ndim != 2:
             gain = xp.reshape(gain, (self.T,) + tuple(W.shape))
         return W[None] * gain, xp.mean(Cv, axis=1), A
